@@ -1,0 +1,77 @@
+//! Exercise: an RAII memory mapper.
+//!
+//! In C++ a mapper class calls `mmap` in its constructor and `munmap` in its
+//! destructor, deletes its copy constructor, and writes a move constructor
+//! that steals the pointer and nulls out the source so that the moved-from
+//! object's destructor does nothing.
+//!
+//! In Rust you only write the acquire and release parts. A move is a bitwise
+//! transfer of ownership after which the old binding cannot be used at all,
+//! so there is no moved-from state and `Drop` runs exactly once. Not
+//! deriving `Clone` is all it takes to make the type non-copyable.
+//!
+//! Use the `memmap2` crate (`memmap2::MmapMut`, `memmap2::MmapOptions`) for
+//! the actual mapping: this must map a real file, not a heap buffer.
+
+use std::io;
+use std::path::Path;
+
+/// A read-write memory mapping of a file, unmapped when dropped.
+///
+/// Deliberately not `Clone`: two owners of one mapping would both try to
+/// unmap it.
+pub struct MemoryMapper {
+    // TODO: what must a mapper own? At least the mapping itself, and
+    // whatever `Drop` needs to print its message.
+}
+
+impl MemoryMapper {
+    /// Creates `path` if needed, grows it to at least `size` bytes and maps
+    /// its first `size` bytes read-write.
+    ///
+    /// Errors: `InvalidInput` for `size == 0` (an empty mapping is not
+    /// portable), and any I/O error from opening, resizing or mapping, e.g.
+    /// `NotFound` when the parent directory does not exist.
+    pub fn create(path: impl AsRef<Path>, size: usize) -> io::Result<MemoryMapper> {
+        // TODO:
+        // 1. Reject `size == 0` with an `io::Error` of kind `InvalidInput`.
+        // 2. Open the file read-write, creating it if missing but without
+        //    throwing away existing contents (look at `std::fs::OpenOptions`).
+        // 3. If it is shorter than `size`, grow it (`File::set_len`).
+        // 4. Map exactly `size` bytes with memmap2. Mapping is `unsafe`:
+        //    write a `// SAFETY:` comment saying what you are promising.
+        // Use `?` so that every failure becomes the returned `io::Error`.
+        let _ = (path, size); // (delete this line: it only silences a warning)
+        todo!("map the file")
+    }
+
+    /// Number of mapped bytes.
+    pub fn size(&self) -> usize {
+        todo!()
+    }
+
+    /// The path this mapper was created with.
+    pub fn path(&self) -> &Path {
+        todo!()
+    }
+
+    /// The mapped bytes, read-only.
+    pub fn as_slice(&self) -> &[u8] {
+        todo!()
+    }
+
+    /// The mapped bytes, writable; writes go straight to the file's pages.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        todo!()
+    }
+}
+
+impl Drop for MemoryMapper {
+    fn drop(&mut self) {
+        // TODO: flush the mapping (report, don't panic, if that fails), then
+        // print exactly one line: `unmapped <path> (<size> bytes)`.
+        // Do you need to call anything to unmap? What happens to the fields
+        // after this function returns?
+        todo!()
+    }
+}

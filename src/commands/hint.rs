@@ -1,0 +1,21 @@
+//! `memlings hint NAME [--all]`: reveal hints one at a time.
+
+use anyhow::Result;
+
+use super::{Outcome, Session};
+use crate::report;
+
+/// Reveals one more hint (or all of them) and shows those revealed so far.
+pub fn hint(mut session: Session, name: &str, all: bool) -> Result<Outcome> {
+    let exercise = session.course.exercise(name)?.clone();
+    let total = exercise.hints.len();
+    let shown = if all {
+        session.state.hints.insert(exercise.name.clone(), total);
+        total
+    } else {
+        session.state.reveal_hint(&exercise.name, total)
+    };
+    session.save()?;
+    print!("{}", report::hints(&exercise, shown));
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,139 @@
+//! `memlings init`: create a learner workspace.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use include_dir::{Dir, include_dir};
+
+use crate::course::{COURSE_FILE, Course};
+use crate::state::State;
+use crate::workspace::{self, Workspace};
+
+static EXERCISES: Dir = include_dir!("$CARGO_MANIFEST_DIR/exercises");
+static EXPECTED: Dir = include_dir!("$CARGO_MANIFEST_DIR/expected");
+static COURSE_TOML: &str = include_str!("../../course.toml");
+
+/// Creates `dir` as a workspace from `source`, or from the built-in course.
+/// Everything is assembled in a temporary sibling and renamed into place, so
+/// a failure leaves nothing half-made, and nothing existing is overwritten.
+pub fn init(dir: &Path, source: Option<&Path>) -> Result<()> {
+    refuse_existing(dir)?;
+    let source_course = match source {
+        Some(src) => Some(Course::load(src)?),
+        None => None,
+    };
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".memlings-init-")
+        .tempdir_in(parent)
+        .with_context(|| {
+            format!(
+                "cannot create a temporary directory in {}",
+                parent.display()
+            )
+        })?;
+    let stage = staging.path();
+    match &source_course {
+        Some(course) => copy_course(&course.root, stage)?,
+        None => extract_builtin(stage)?,
+    }
+    // Keep pristine templates so `reset` works without the original source.
+    copy_tree(
+        &stage.join("exercises"),
+        &Workspace::new(stage).originals_dir(),
+    )?;
+    let course = Course::load(stage).context("the new workspace does not validate")?;
+    State::default().save(&Workspace::new(stage).state_file())?;
+    if dir.exists() {
+        // Only an empty directory gets here; replace it with the staged one.
+        fs::remove_dir(dir).with_context(|| format!("cannot replace {}", dir.display()))?;
+    }
+    let staged = staging.keep();
+    fs::rename(&staged, dir)
+        .with_context(|| format!("cannot move the workspace into {}", dir.display()))?;
+    print_welcome(&course, dir);
+    Ok(())
+}
+
+fn refuse_existing(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if dir.join(COURSE_FILE).exists() || dir.join(workspace::DIR).exists() {
+        bail!(InitError(format!(
+            "{} already holds a memlings workspace; refusing to overwrite it (use another directory, or `memlings reset NAME` to restore one exercise)",
+            dir.display()
+        )));
+    }
+    let mut entries =
+        fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    if entries.next().is_some() {
+        bail!(InitError(format!(
+            "{} exists and is not empty; refusing to write into it",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `init` was asked to overwrite something: a usage error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InitError(String);
+
+fn extract_builtin(stage: &Path) -> Result<()> {
+    fs::write(stage.join(COURSE_FILE), COURSE_TOML).context("cannot write course.toml")?;
+    for (name, dir) in [("exercises", &EXERCISES), ("expected", &EXPECTED)] {
+        let target = stage.join(name);
+        fs::create_dir_all(&target)?;
+        dir.extract(&target)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
+    Ok(())
+}
+
+/// Copies what a learner needs, and never the solutions.
+fn copy_course(root: &Path, stage: &Path) -> Result<()> {
+    fs::copy(root.join(COURSE_FILE), stage.join(COURSE_FILE)).context("cannot copy course.toml")?;
+    copy_tree(&root.join("exercises"), &stage.join("exercises"))?;
+    copy_tree(&root.join("expected"), &stage.join("expected"))
+}
+
+/// Recursively copies regular files and directories; symlinks are skipped
+/// so a workspace never points back into the source.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    for entry in fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            fs::copy(entry.path(), &target)
+                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn print_welcome(course: &Course, dir: &Path) {
+    println!("Created a memlings workspace in {}", dir.display());
+    println!(
+        "Course: {} ({} exercises)",
+        course.title,
+        course.exercises.len()
+    );
+    if let Some(welcome) = &course.welcome {
+        println!("\n{}", welcome.trim_end());
+    }
+    println!(
+        "\nNext:\n  cd {}\n  memlings list\n  memlings check",
+        dir.display()
+    );
+}

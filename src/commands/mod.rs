@@ -1,0 +1,87 @@
+//! The commands. Each loads what it needs, drives the stages, and prints.
+
+mod check;
+mod hint;
+pub mod init;
+mod list;
+mod reset;
+mod run;
+mod verify;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use colored::Colorize;
+
+use crate::cli::Cmd;
+use crate::course::Course;
+use crate::state::{Recovery, State};
+use crate::workspace::Workspace;
+
+/// How a command ended, for the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Success, or a pass: exit 0.
+    Success,
+    /// An exercise failed: exit 1.
+    Failed,
+    /// Stopped by Ctrl-C: exit 130.
+    Interrupted,
+}
+
+/// Runs one command against the course in `course_dir`.
+pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Outcome> {
+    if let Cmd::Init { dir } = &cmd {
+        init::init(dir, course_dir.as_deref())?;
+        return Ok(Outcome::Success);
+    }
+    let session = Session::open(course_dir.as_deref().unwrap_or(Path::new(".")), color)?;
+    match cmd {
+        Cmd::Init { .. } => unreachable!("handled above"),
+        Cmd::List => list::list(&session),
+        Cmd::Run { name } => run::run(&session, &name),
+        Cmd::Check { name } => check::check(session, name.as_deref()),
+        Cmd::Hint { name, all } => hint::hint(session, &name, all),
+        Cmd::Reset { name } => reset::reset(session, &name),
+        Cmd::Verify => verify::verify(&session),
+    }
+}
+
+/// A loaded course with its workspace, locked for this command.
+pub struct Session {
+    pub course: Course,
+    pub workspace: Workspace,
+    pub state: State,
+    /// Whether diagnostics should carry ANSI colors.
+    pub color: bool,
+    _lock: File,
+}
+
+impl Session {
+    fn open(dir: &Path, color: bool) -> Result<Session> {
+        let course = Course::load(dir)?;
+        let workspace = Workspace::new(&course.root);
+        let lock = workspace.lock()?;
+        let (state, recovery) = State::load(&workspace.state_file())?;
+        if let Recovery::SetAside { backup, reason } = recovery {
+            eprintln!(
+                "{} the progress file was unreadable ({reason}); starting clean. The old file is kept at {}",
+                "warning:".yellow().bold(),
+                backup.display()
+            );
+        }
+        Ok(Session {
+            course,
+            workspace,
+            state,
+            color,
+            _lock: lock,
+        })
+    }
+
+    /// Saves progress atomically.
+    pub fn save(&self) -> Result<()> {
+        self.state.save(&self.workspace.state_file())
+    }
+}

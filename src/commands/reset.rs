@@ -1,0 +1,31 @@
+//! `memlings reset NAME`: restore the template, backing up the learner's file.
+
+use std::fs;
+
+use anyhow::{Context, Result};
+
+use super::{Outcome, Session};
+use crate::course::Variant;
+use crate::workspace::{backup, write_atomic};
+
+/// Backs up the learner's module, then restores the pristine template.
+pub fn reset(mut session: Session, name: &str) -> Result<Outcome> {
+    let exercise = session.course.exercise(name)?.clone();
+    let current = session.course.module_path(&exercise, Variant::Learner);
+    let original = session.workspace.originals_dir().join(&exercise.path);
+    let template = fs::read(&original).with_context(|| {
+        format!(
+            "no pristine copy of {} at {}: this course was not made by `memlings init`; restore the file with your version control instead",
+            exercise.name,
+            original.display()
+        )
+    })?;
+    let saved = backup(&current, &session.workspace.backups_dir(), &exercise.name)?;
+    println!("Your file was saved to {}", saved.display());
+    write_atomic(&current, &template)
+        .with_context(|| format!("cannot restore {}", current.display()))?;
+    session.state.done.remove(&exercise.name);
+    session.save()?;
+    println!("Restored the original template of {}", exercise.name);
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,35 @@
+//! `memlings run NAME`: build and run, show the output, judge only crashes.
+
+use anyhow::Result;
+
+use super::{Outcome, Session};
+use crate::attempt::attempt;
+use crate::course::Variant;
+use crate::judge::Verdict;
+use crate::report;
+
+/// Shows what the learner's program does, without comparing its output.
+pub fn run(session: &Session, name: &str) -> Result<Outcome> {
+    let exercise = session.course.exercise(name)?;
+    print!("{}", report::description(exercise));
+    let attempt = attempt(
+        &session.course,
+        &session.workspace,
+        exercise,
+        Variant::Learner,
+        session.color,
+    )?;
+    if let Some(outcome) = &attempt.outcome {
+        print!("{}", report::program_output(outcome));
+        println!("(finished in {} ms)", outcome.elapsed.as_millis());
+    }
+    Ok(match attempt.verdict {
+        // A clean exit is all `run` asks; `check` compares the output.
+        Verdict::Pass | Verdict::WrongOutput { .. } => Outcome::Success,
+        Verdict::Interrupted => Outcome::Interrupted,
+        other => {
+            print!("{}", report::verdict(&other));
+            Outcome::Failed
+        }
+    })
+}

@@ -1,0 +1,313 @@
+//! Parsing and validating `course.toml`.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{
+    Course, CourseError, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS,
+    Exercise, FORMAT_VERSION, Limits,
+};
+
+/// The file name of a course definition inside its root.
+pub const COURSE_FILE: &str = "course.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCourse {
+    #[allow(dead_code)] // checked before deserialising, kept so the key is known
+    format_version: i64,
+    title: String,
+    welcome: Option<String>,
+    #[serde(default)]
+    dependencies: toml::Table,
+    #[serde(default)]
+    exercises: Vec<RawExercise>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExercise {
+    name: String,
+    path: String,
+    driver: Option<String>,
+    expected: Option<String>,
+    #[serde(default)]
+    hints: Vec<String>,
+    description: Option<String>,
+    timeout_ms: Option<u64>,
+    max_output_bytes: Option<u64>,
+    memory_limit_mb: Option<u64>,
+}
+
+/// Loads `root/course.toml` and checks every rule of the format.
+pub fn load(root: &Path) -> Result<Course, CourseError> {
+    let file = root.join(COURSE_FILE);
+    let text = fs::read_to_string(&file).map_err(|source| CourseError::Read {
+        path: file.clone(),
+        source,
+    })?;
+    let raw = parse(&file, &text)?;
+    let root = root.canonicalize().map_err(|source| CourseError::Read {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    let checker = Checker {
+        root: &root,
+        file: &file,
+    };
+    let mut seen = HashSet::new();
+    let mut exercises = Vec::with_capacity(raw.exercises.len());
+    for raw_ex in raw.exercises {
+        let exercise = checker.exercise(raw_ex)?;
+        if !seen.insert(exercise.name.clone()) {
+            return Err(CourseError::DuplicateName {
+                path: file,
+                name: exercise.name,
+            });
+        }
+        exercises.push(exercise);
+    }
+    Ok(Course {
+        root,
+        title: raw.title,
+        welcome: raw.welcome,
+        dependencies: raw.dependencies,
+        exercises,
+    })
+}
+
+/// Parses the text, checking the version before the schema so that a newer
+/// course gets "upgrade memlings" rather than a confusing unknown-key error.
+fn parse(file: &Path, text: &str) -> Result<RawCourse, CourseError> {
+    let toml_error = |e: toml::de::Error| CourseError::Toml {
+        path: file.to_path_buf(),
+        message: e.to_string().trim_end().to_owned(),
+    };
+    let table: toml::Table = text.parse().map_err(toml_error)?;
+    match table.get("format_version") {
+        Some(toml::Value::Integer(v)) if *v == i64::from(FORMAT_VERSION) => {}
+        Some(toml::Value::Integer(v)) => {
+            return Err(CourseError::UnsupportedVersion {
+                path: file.to_path_buf(),
+                found: *v,
+                supported: FORMAT_VERSION,
+            });
+        }
+        // Missing or mistyped: let serde report it with a location.
+        _ => {}
+    }
+    toml::from_str(text).map_err(toml_error)
+}
+
+/// Validates one exercise against the files on disk.
+struct Checker<'a> {
+    root: &'a Path,
+    file: &'a Path,
+}
+
+impl Checker<'_> {
+    fn exercise(&self, raw: RawExercise) -> Result<Exercise, CourseError> {
+        if !is_valid_name(&raw.name) {
+            return Err(CourseError::MalformedName {
+                path: self.file.to_path_buf(),
+                name: raw.name,
+            });
+        }
+        let name = raw.name;
+        let path = self.file_in(&name, "path", "exercises", &raw.path)?;
+        let driver = match &raw.driver {
+            Some(d) => Some(self.file_in(&name, "driver", "exercises", d)?),
+            None => None,
+        };
+        if driver.is_some() && module_name(&path).is_none() {
+            return Err(CourseError::UnsafePath {
+                path: self.file.to_path_buf(),
+                exercise: name,
+                key: "path",
+                value: raw.path,
+                reason: "must be a .rs file whose stem is a Rust identifier, since the driver names the module by it",
+            });
+        }
+        let expected_name = raw.expected.unwrap_or_else(|| format!("{name}.txt"));
+        let expected = self.file_in(&name, "expected", "expected", &expected_name)?;
+        let limits = Limits {
+            timeout: Duration::from_millis(self.positive(
+                &name,
+                "timeout_ms",
+                raw.timeout_ms,
+                DEFAULT_TIMEOUT_MS,
+            )?),
+            max_output_bytes: self.positive(
+                &name,
+                "max_output_bytes",
+                raw.max_output_bytes,
+                DEFAULT_MAX_OUTPUT_BYTES,
+            )?,
+            memory_limit_mb: self.positive(
+                &name,
+                "memory_limit_mb",
+                raw.memory_limit_mb,
+                DEFAULT_MEMORY_LIMIT_MB,
+            )?,
+        };
+        Ok(Exercise {
+            name,
+            path,
+            driver,
+            expected,
+            hints: raw.hints,
+            description: raw.description,
+            limits,
+        })
+    }
+
+    fn positive(
+        &self,
+        exercise: &str,
+        key: &'static str,
+        value: Option<u64>,
+        default: u64,
+    ) -> Result<u64, CourseError> {
+        match value {
+            Some(0) => Err(CourseError::InvalidLimit {
+                path: self.file.to_path_buf(),
+                exercise: exercise.to_owned(),
+                key,
+            }),
+            Some(v) => Ok(v),
+            None => Ok(default),
+        }
+    }
+
+    /// Checks that `value` names an existing file inside `root/folder`,
+    /// lexically and after resolving symlinks.
+    fn file_in(
+        &self,
+        exercise: &str,
+        key: &'static str,
+        folder: &str,
+        value: &str,
+    ) -> Result<PathBuf, CourseError> {
+        let unsafe_path = |reason| CourseError::UnsafePath {
+            path: self.file.to_path_buf(),
+            exercise: exercise.to_owned(),
+            key,
+            value: value.to_owned(),
+            reason,
+        };
+        let relative = lexically_safe(value).map_err(unsafe_path)?;
+        let full = self.root.join(folder).join(&relative);
+        let missing = || CourseError::MissingFile {
+            path: self.file.to_path_buf(),
+            exercise: exercise.to_owned(),
+            key,
+            missing: full.clone(),
+        };
+        let resolved = full.canonicalize().map_err(|_| missing())?;
+        if !resolved.starts_with(self.root) {
+            return Err(unsafe_path(
+                "resolves (through a symlink) outside the course root",
+            ));
+        }
+        if !resolved.is_file() {
+            return Err(missing());
+        }
+        Ok(relative)
+    }
+}
+
+/// Whether `name` matches `[a-z0-9_]+`.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// The module name a driver uses for `path`: its stem, if that is an identifier.
+pub fn module_name(path: &Path) -> Option<&str> {
+    if path.extension()? != "rs" {
+        return None;
+    }
+    let stem = path.file_stem()?.to_str()?;
+    let first = stem.bytes().next()?;
+    let ok = (first.is_ascii_alphabetic() || first == b'_')
+        && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    ok.then_some(stem)
+}
+
+/// Rejects empty, absolute and `..`-bearing paths before touching the disk.
+fn lexically_safe(value: &str) -> Result<PathBuf, &'static str> {
+    if value.is_empty() {
+        return Err("is empty");
+    }
+    let path = Path::new(value);
+    let mut clean = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(part) => clean.push(part),
+            Component::CurDir => {}
+            Component::ParentDir => return Err("escapes its folder with `..`"),
+            Component::RootDir | Component::Prefix(_) => {
+                return Err("is absolute; paths are relative to their folder");
+            }
+        }
+    }
+    if clean.as_os_str().is_empty() {
+        return Err("names no file");
+    }
+    Ok(clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(is_valid_name("mapper_2"));
+        assert!(!is_valid_name(""));
+        assert!(!is_valid_name("Mapper"));
+        assert!(!is_valid_name("a-b"));
+        assert!(!is_valid_name("a b"));
+    }
+
+    #[test]
+    fn lexical_paths() {
+        assert_eq!(lexically_safe("a/./b.rs"), Ok(PathBuf::from("a/b.rs")));
+        assert!(lexically_safe("/etc/passwd").is_err());
+        assert!(lexically_safe("a/../../b").is_err());
+        assert!(lexically_safe("..").is_err());
+        assert!(lexically_safe("").is_err());
+        assert!(lexically_safe(".").is_err());
+    }
+
+    #[test]
+    fn version_checked_before_schema() {
+        let err = parse(Path::new("c.toml"), "format_version = 2\nnew_key = 1\n").unwrap_err();
+        assert!(matches!(
+            err,
+            CourseError::UnsupportedVersion { found: 2, .. }
+        ));
+    }
+
+    #[test]
+    fn unknown_key_has_location() {
+        let text = "format_version = 1\ntitle = \"t\"\n[[exercises]]\nname = \"a\"\npath = \"a.rs\"\nbogus = 1\n";
+        let msg = parse(Path::new("c.toml"), text).unwrap_err().to_string();
+        assert!(msg.contains("c.toml"), "{msg}");
+        assert!(msg.contains("line 6"), "{msg}");
+        assert!(msg.contains("bogus"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_type_has_location() {
+        let text = "format_version = 1\ntitle = 5\n";
+        let msg = parse(Path::new("c.toml"), text).unwrap_err().to_string();
+        assert!(msg.contains("line 2"), "{msg}");
+    }
+}

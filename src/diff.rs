@@ -1,0 +1,138 @@
+//! Rendering a line diff of expected against actual output, with invisible
+//! differences (trailing spaces, tabs, carriage returns, a missing final
+//! newline) made visible. Pure: returns text, never prints.
+
+use colored::Colorize;
+use similar::{ChangeTag, TextDiff};
+
+use crate::judge::normalize;
+
+/// How many unchanged lines to show around each change.
+const CONTEXT: usize = 3;
+
+/// Renders a unified-style diff: `-` lines are expected, `+` lines actual.
+/// The comparison runs on normalised text (the same rule as the judge);
+/// the actual lines are shown raw so that what was normalised stays visible.
+pub fn render(expected: &str, actual: &str) -> String {
+    let (exp_norm, act_norm) = (normalize(expected), normalize(actual));
+    let raw_actual: Vec<&str> = actual.split('\n').collect();
+    let diff = TextDiff::from_lines(&exp_norm, &act_norm);
+    let mut out = String::new();
+    for (i, group) in diff.grouped_ops(CONTEXT).iter().enumerate() {
+        if i > 0 {
+            out.push_str(&format!("{}\n", "  ...".dimmed()));
+        }
+        for op in group {
+            for change in diff.iter_inline_changes(op) {
+                let line = match (change.tag(), change.new_index()) {
+                    (ChangeTag::Equal | ChangeTag::Insert, Some(n)) => {
+                        let raw = raw_actual.get(n).copied().unwrap_or_default();
+                        let last = n + 1 == act_norm.lines().count();
+                        visible_raw(raw, last && !actual.ends_with('\n'))
+                    }
+                    _ => change
+                        .iter_strings_lossy()
+                        .map(|(emph, s)| emphasize(&visible(&s), emph))
+                        .collect(),
+                };
+                let line = line.trim_end_matches('\n').to_owned();
+                out.push_str(&match change.tag() {
+                    ChangeTag::Delete => format!("{} {}\n", "-".red().bold(), line.red()),
+                    ChangeTag::Insert => format!("{} {}\n", "+".green().bold(), line.green()),
+                    ChangeTag::Equal => format!("  {}\n", line.dimmed()),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Explains the symbols used by [`render`].
+pub fn legend() -> String {
+    format!(
+        "{} expected  {} actual   (· trailing space, → tab, ␍ carriage return, ⏎̸ no final newline)",
+        "-".red().bold(),
+        "+".green().bold()
+    )
+}
+
+fn emphasize(text: &str, emph: bool) -> String {
+    if emph {
+        text.underline().bold().to_string()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A raw output line with its trailing whitespace and `\r` shown.
+fn visible_raw(raw: &str, no_final_newline: bool) -> String {
+    let (body, cr) = match raw.strip_suffix('\r') {
+        Some(body) => (body, true),
+        None => (raw, false),
+    };
+    let trimmed = body.trim_end_matches([' ', '\t']);
+    let mut out = visible(trimmed);
+    for c in body[trimmed.len()..].chars() {
+        out.push(if c == '\t' { '→' } else { '·' });
+    }
+    if cr {
+        out.push('␍');
+    }
+    if no_final_newline {
+        out.push_str("⏎̸");
+    }
+    out
+}
+
+/// Shows characters that would otherwise be invisible or ambiguous.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' => "→".to_owned(),
+            '\r' => "␍".to_owned(),
+            '\u{a0}' => "⍽".to_owned(),
+            '\n' => "\n".to_owned(),
+            c if c.is_control() || is_zero_width(c) => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn is_zero_width(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(expected: &str, actual: &str) -> String {
+        colored::control::set_override(false);
+        render(expected, actual)
+    }
+
+    #[test]
+    fn shows_changed_lines_with_context() {
+        let out = plain("a\nb\nc\n", "a\nB\nc\n");
+        assert_eq!(out, "  a\n- b\n+ B\n  c\n");
+    }
+
+    #[test]
+    fn missing_and_extra_lines() {
+        assert_eq!(plain("a\nb\n", "a\n"), "  a\n- b\n");
+        assert_eq!(plain("a\n", "a\nextra\n"), "  a\n+ extra\n");
+    }
+
+    #[test]
+    fn invisible_characters_are_shown() {
+        let out = plain("x\ty\n", "x y  \r\nlast");
+        assert!(out.contains("- x→y"), "{out}");
+        assert!(out.contains("+ x y··␍"), "{out}");
+        assert!(out.contains("+ last⏎̸"), "{out}");
+    }
+
+    #[test]
+    fn escapes_control_and_zero_width() {
+        assert_eq!(visible("a\u{7}b\u{200b}"), "a\\u{7}b\\u{200b}");
+    }
+}

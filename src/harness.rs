@@ -1,0 +1,316 @@
+//! Building an exercise: one persistent Cargo project (the harness) holds a
+//! binary per exercise and variant, so dependencies compile once and every
+//! later build only recompiles the learner's module.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::course::{Course, Exercise, Variant, module_name};
+
+/// The result of asking Cargo to build one exercise.
+#[derive(Debug)]
+pub enum BuildOutcome {
+    /// The program built; here is the executable.
+    Built(PathBuf),
+    /// The learner's code does not compile; the compiler's rendered errors.
+    CompileError(String),
+}
+
+/// Failures of the build machinery itself, as opposed to the learner's code.
+#[derive(Debug, Error)]
+pub enum HarnessError {
+    #[error("cannot prepare the build directory {}: {source}", path.display())]
+    Prepare {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start cargo ({source}); install Rust from https://rustup.rs")]
+    CargoMissing {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not valid UTF-8, which Rust's #[path] attribute needs", path.display())]
+    NonUtf8Path { path: PathBuf },
+    #[error("cargo failed before compiling the exercise:\n{stderr}")]
+    Cargo { stderr: String },
+    #[error("build interrupted")]
+    Interrupted,
+}
+
+/// The harness project of one course.
+pub struct Harness<'a> {
+    course: &'a Course,
+    dir: PathBuf,
+}
+
+impl<'a> Harness<'a> {
+    /// The harness of `course`, kept in `dir` across runs.
+    pub fn new(course: &'a Course, dir: PathBuf) -> Self {
+        Harness { course, dir }
+    }
+
+    /// Builds one exercise variant. `color` asks for ANSI-colored diagnostics.
+    pub fn build(
+        &self,
+        exercise: &Exercise,
+        variant: Variant,
+        color: bool,
+    ) -> Result<BuildOutcome, HarnessError> {
+        let first_build = self.prepare()?;
+        if first_build {
+            eprintln!(
+                "Compiling dependencies ({}) for the first time; later builds reuse them...",
+                self.dependency_names()
+            );
+        }
+        let bin = bin_name(exercise, variant);
+        let mut child = Command::new(cargo())
+            .arg("build")
+            .arg("--manifest-path")
+            .arg(self.dir.join("Cargo.toml"))
+            .args(["--bin", &bin, "--message-format"])
+            .arg(if color {
+                "json-diagnostic-rendered-ansi"
+            } else {
+                "json"
+            })
+            .env("CARGO_TARGET_DIR", self.dir.join("target"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| HarnessError::CargoMissing { source })?;
+        let stderr = child.stderr.take().map(|mut pipe| {
+            thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        });
+        let messages = child
+            .stdout
+            .take()
+            .map(|out| self.read_messages(out, first_build))
+            .unwrap_or_default();
+        let status = child
+            .wait()
+            .map_err(|source| HarnessError::CargoMissing { source })?;
+        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+        if crate::interrupt::requested() {
+            return Err(HarnessError::Interrupted);
+        }
+        if first_build && status.success() {
+            self.mark_dependencies_built();
+        }
+        match (status.success(), messages.executable) {
+            (true, Some(exe)) => Ok(BuildOutcome::Built(exe)),
+            _ if !messages.errors.is_empty() => Ok(BuildOutcome::CompileError(self.display_paths(
+                &messages.errors.join("\n"),
+                exercise,
+                variant,
+            ))),
+            _ => Err(HarnessError::Cargo { stderr }),
+        }
+    }
+
+    /// Reads Cargo's JSON messages, reporting dependency progress on the first build.
+    fn read_messages(&self, out: impl Read, first_build: bool) -> Messages {
+        let mut found = Messages::default();
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let Ok(message) = serde_json::from_str::<CargoMessage>(&line) else {
+                continue;
+            };
+            match message.reason.as_str() {
+                "compiler-message" => {
+                    if let Some(m) = message.message.filter(|m| m.level == "error") {
+                        found.errors.push(m.rendered.unwrap_or_default());
+                    }
+                }
+                "compiler-artifact" => match message.executable {
+                    Some(exe) => found.executable = Some(exe),
+                    None if first_build => {
+                        // Build scripts are an implementation detail of a crate.
+                        if let Some(t) = message.target.filter(|t| t.kind != ["custom-build"]) {
+                            eprintln!("  compiled {}", t.name);
+                        }
+                    }
+                    None => {}
+                },
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// Writes the manifest and crate roots; returns whether dependencies
+    /// still need their first compilation.
+    fn prepare(&self) -> Result<bool, HarnessError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| HarnessError::Prepare { path, source }
+        };
+        let bin_dir = self.dir.join("src").join("bin");
+        fs::create_dir_all(&bin_dir).map_err(io(&bin_dir))?;
+        let mut bins = Vec::new();
+        for exercise in &self.course.exercises {
+            for variant in [Variant::Learner, Variant::Solution] {
+                let module = self.course.module_path(exercise, variant);
+                if !module.is_file() {
+                    continue;
+                }
+                let name = bin_name(exercise, variant);
+                let root = match self.course.driver_path(exercise) {
+                    Some(driver) => {
+                        let file = bin_dir.join(format!("{name}.rs"));
+                        let text = crate_root(&driver, &module, &exercise.path)?;
+                        write_if_changed(&file, &text).map_err(io(&file))?;
+                        file
+                    }
+                    None => module,
+                };
+                bins.push((name, root));
+            }
+        }
+        let manifest = self.dir.join("Cargo.toml");
+        write_if_changed(&manifest, &self.manifest(&bins)).map_err(io(&manifest))?;
+        Ok(fs::read_to_string(self.stamp_path()).ok() != Some(self.dependencies_stamp()))
+    }
+
+    fn manifest(&self, bins: &[(String, PathBuf)]) -> String {
+        let mut doc = toml::Table::new();
+        let mut package = toml::Table::new();
+        package.insert("name".into(), "memlings-harness".into());
+        package.insert("version".into(), "0.0.0".into());
+        package.insert("edition".into(), "2024".into());
+        package.insert("publish".into(), false.into());
+        package.insert("autobins".into(), false.into());
+        doc.insert("package".into(), package.into());
+        doc.insert(
+            "dependencies".into(),
+            self.course.dependencies.clone().into(),
+        );
+        let bins: Vec<toml::Value> = bins
+            .iter()
+            .map(|(name, path)| {
+                let mut bin = toml::Table::new();
+                bin.insert("name".into(), name.clone().into());
+                bin.insert("path".into(), path.to_string_lossy().into_owned().into());
+                bin.into()
+            })
+            .collect();
+        doc.insert("bin".into(), bins.into());
+        // Its own workspace, so an enclosing Cargo project never adopts it.
+        doc.insert("workspace".into(), toml::Table::new().into());
+        format!("# Generated by memlings; edits are overwritten.\n{doc}")
+    }
+
+    fn dependency_names(&self) -> String {
+        let names: Vec<&str> = self
+            .course
+            .dependencies
+            .keys()
+            .map(String::as_str)
+            .collect();
+        if names.is_empty() {
+            "std only".into()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    fn stamp_path(&self) -> PathBuf {
+        self.dir.join("dependencies.stamp")
+    }
+
+    fn dependencies_stamp(&self) -> String {
+        self.course.dependencies.to_string()
+    }
+
+    fn mark_dependencies_built(&self) {
+        // Only cosmetic: a missing stamp just repeats the first-build notice.
+        let _ = fs::write(self.stamp_path(), self.dependencies_stamp());
+    }
+
+    /// Points compiler and panic messages at the course's files, relative
+    /// to its root, instead of the harness's copies.
+    pub fn display_paths(&self, text: &str, exercise: &Exercise, variant: Variant) -> String {
+        let mut text = text.to_owned();
+        if let Some(driver) = &exercise.driver {
+            let copy = format!("src/bin/{}.rs", bin_name(exercise, variant));
+            let shown = Path::new("exercises").join(driver);
+            text = text.replace(&copy, &shown.to_string_lossy());
+        }
+        let root = format!("{}/", self.course.root.display());
+        text.replace(&root, "")
+    }
+}
+
+/// The crate root for a driven exercise: the driver's text with the
+/// module mounted under its stem. Appending keeps the driver's line numbers
+/// and any inner attributes at its top valid.
+fn crate_root(driver: &Path, module: &Path, relative: &Path) -> Result<String, HarnessError> {
+    let text = fs::read_to_string(driver).map_err(|source| HarnessError::Prepare {
+        path: driver.to_path_buf(),
+        source,
+    })?;
+    let module_str = module.to_str().ok_or_else(|| HarnessError::NonUtf8Path {
+        path: module.to_path_buf(),
+    })?;
+    // Validation guarantees a driven module has an identifier stem.
+    let stem = module_name(relative).unwrap_or("exercise");
+    Ok(format!("{text}\n#[path = {module_str:?}]\nmod {stem};\n"))
+}
+
+/// Binary name of one exercise variant inside the harness.
+fn bin_name(exercise: &Exercise, variant: Variant) -> String {
+    match variant {
+        Variant::Learner => format!("ex_{}", exercise.name),
+        Variant::Solution => format!("sol_{}", exercise.name),
+    }
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Rewriting an identical file would bump its mtime and force a rebuild.
+fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
+    if fs::read_to_string(path).ok().as_deref() == Some(text) {
+        return Ok(());
+    }
+    fs::write(path, text)
+}
+
+#[derive(Default)]
+struct Messages {
+    errors: Vec<String>,
+    executable: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct CargoMessage {
+    reason: String,
+    message: Option<Diagnostic>,
+    executable: Option<PathBuf>,
+    target: Option<Target>,
+}
+
+#[derive(Deserialize)]
+struct Diagnostic {
+    level: String,
+    rendered: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Target {
+    name: String,
+    #[serde(default)]
+    kind: Vec<String>,
+}

@@ -1,0 +1,267 @@
+//! Turning what happened into a verdict. Pure: no I/O, no printing.
+
+use crate::exec::{Ending, RunOutcome, Stream};
+
+/// The judgement of one attempt at an exercise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Exited cleanly and printed the expected output.
+    Pass,
+    /// Exited cleanly but printed something else.
+    WrongOutput { expected: String, actual: String },
+    /// The module does not compile; the compiler's rendered errors.
+    CompileError { diagnostics: String },
+    /// A Rust panic, with its message and source location when found.
+    Panic {
+        message: String,
+        location: Option<String>,
+    },
+    /// Killed by a signal; `cause` explains it in words.
+    Crash { signal: i32, cause: String },
+    /// Exited with a non-zero code without panicking.
+    ExitCode { code: i32 },
+    /// Ran past the wall-clock limit.
+    Timeout { limit_ms: u128 },
+    /// Printed more than the cap on a stream.
+    OutputLimit { stream: Stream, limit_bytes: u64 },
+    /// An allocation failed under the memory cap.
+    MemoryLimit { limit_mb: u64 },
+    /// Ctrl-C stopped it.
+    Interrupted,
+}
+
+impl Verdict {
+    /// Whether this verdict means the exercise is solved.
+    pub fn passed(&self) -> bool {
+        matches!(self, Verdict::Pass)
+    }
+
+    /// A short label, used in one-line reports.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::WrongOutput { .. } => "wrong output",
+            Verdict::CompileError { .. } => "compile error",
+            Verdict::Panic { .. } => "panic",
+            Verdict::Crash { .. } => "crash",
+            Verdict::ExitCode { .. } => "non-zero exit",
+            Verdict::Timeout { .. } => "timeout",
+            Verdict::OutputLimit { .. } => "output limit",
+            Verdict::MemoryLimit { .. } => "memory limit",
+            Verdict::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// The limits a run was held to, for wording the verdict.
+#[derive(Debug, Clone, Copy)]
+pub struct Held {
+    pub timeout_ms: u128,
+    pub max_output_bytes: u64,
+    pub memory_limit_mb: u64,
+}
+
+/// Judges a finished run against the expected stdout.
+pub fn judge(outcome: &RunOutcome, expected: &str, held: Held) -> Verdict {
+    let stderr = String::from_utf8_lossy(&outcome.stderr);
+    match outcome.ending {
+        Ending::TimedOut => Verdict::Timeout {
+            limit_ms: held.timeout_ms,
+        },
+        Ending::OutputLimit(stream) => Verdict::OutputLimit {
+            stream,
+            limit_bytes: held.max_output_bytes,
+        },
+        Ending::Interrupted => Verdict::Interrupted,
+        _ if is_allocation_failure(&stderr) => Verdict::MemoryLimit {
+            limit_mb: held.memory_limit_mb,
+        },
+        Ending::Signaled(signal) => Verdict::Crash {
+            signal,
+            cause: describe_signal(signal, &stderr),
+        },
+        Ending::Exited(code) if code != 0 => match parse_panic(&stderr) {
+            Some((message, location)) => Verdict::Panic { message, location },
+            None => Verdict::ExitCode { code },
+        },
+        Ending::Exited(_) => {
+            let actual = String::from_utf8_lossy(&outcome.stdout).into_owned();
+            if normalize(&actual) == normalize(expected) {
+                Verdict::Pass
+            } else {
+                Verdict::WrongOutput {
+                    expected: expected.to_owned(),
+                    actual,
+                }
+            }
+        }
+    }
+}
+
+/// The comparison rule: CRLF becomes LF, trailing spaces and tabs at line
+/// ends go, and trailing blank lines go. Everything else must match.
+pub fn normalize(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|line| line.strip_suffix('\r').unwrap_or(line))
+        .map(|line| line.trim_end_matches([' ', '\t']))
+        .collect();
+    let keep = lines
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .map_or(0, |i| i + 1);
+    let mut out = lines[..keep].join("\n");
+    if keep > 0 {
+        out.push('\n');
+    }
+    out
+}
+
+/// Rust's allocator prints this before aborting when an allocation fails,
+/// which under our RLIMIT_AS means the memory cap was reached.
+fn is_allocation_failure(stderr: &str) -> bool {
+    stderr.contains("memory allocation of ") && stderr.contains(" failed")
+}
+
+/// Finds the first panic report: `thread 'main' panicked at FILE:L:C:\nMESSAGE`.
+fn parse_panic(stderr: &str) -> Option<(String, Option<String>)> {
+    let start = stderr.find("panicked at ")?;
+    let rest = &stderr[start + "panicked at ".len()..];
+    let (head, tail) = rest.split_once('\n').unwrap_or((rest, ""));
+    let location = head.trim_end_matches(':').trim();
+    let message: Vec<&str> = tail
+        .lines()
+        .take_while(|l| !l.starts_with("note: run with `RUST_BACKTRACE"))
+        .collect();
+    let location = (!location.is_empty()).then(|| location.to_owned());
+    Some((message.join("\n").trim().to_owned(), location))
+}
+
+/// Names a signal in the learner's terms, using what Rust printed if anything.
+fn describe_signal(signal: i32, stderr: &str) -> String {
+    let name = signal_name(signal);
+    match signal {
+        libc::SIGSEGV => format!(
+            "{name}: invalid memory access (a dangling or null pointer, or an out-of-bounds write in unsafe code)"
+        ),
+        libc::SIGBUS => {
+            format!("{name}: bus error (misaligned access, or a mapped file shrank underneath)")
+        }
+        libc::SIGABRT if stderr.contains("has overflowed its stack") => {
+            format!("{name}: stack overflow (unbounded recursion, or a huge value on the stack)")
+        }
+        libc::SIGABRT if stderr.contains("double free") => {
+            format!("{name}: double free detected by the allocator (a value dropped twice)")
+        }
+        libc::SIGABRT => match last_line(stderr) {
+            Some(line) => format!("{name}: aborted: {line}"),
+            None => format!("{name}: aborted"),
+        },
+        libc::SIGKILL => {
+            format!("{name}: killed from outside (for example by the out-of-memory killer)")
+        }
+        libc::SIGFPE => format!("{name}: arithmetic fault"),
+        libc::SIGILL => {
+            format!("{name}: illegal instruction (often an abort from unreachable code)")
+        }
+        _ => format!("{name}: terminated by signal {signal}"),
+    }
+}
+
+fn last_line(text: &str) -> Option<&str> {
+    text.lines().rev().map(str::trim).find(|l| !l.is_empty())
+}
+
+/// The conventional name of a signal number.
+pub fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGXCPU => "SIGXCPU",
+        _ => return format!("signal {signal}"),
+    };
+    name.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    const HELD: Held = Held {
+        timeout_ms: 100,
+        max_output_bytes: 10,
+        memory_limit_mb: 64,
+    };
+
+    fn outcome(ending: Ending, stdout: &str, stderr: &str) -> RunOutcome {
+        RunOutcome {
+            ending,
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: stderr.as_bytes().to_vec(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn normalisation_rules() {
+        assert_eq!(normalize("a \r\nb\t\n\n\n"), "a\nb\n");
+        assert_eq!(normalize("a\nb"), "a\nb\n");
+        assert_eq!(normalize(""), "");
+        assert_eq!(normalize("\n\n"), "");
+        // Leading spaces and inner blank lines still count.
+        assert_ne!(normalize(" a\n"), normalize("a\n"));
+        assert_ne!(normalize("a\n\nb\n"), normalize("a\nb\n"));
+    }
+
+    #[test]
+    fn pass_and_wrong_output() {
+        let ok = outcome(Ending::Exited(0), "x\r\ny  \n\n", "");
+        assert_eq!(judge(&ok, "x\ny\n", HELD), Verdict::Pass);
+        let bad = outcome(Ending::Exited(0), "x\nz\n", "");
+        assert!(matches!(
+            judge(&bad, "x\ny\n", HELD),
+            Verdict::WrongOutput { .. }
+        ));
+    }
+
+    #[test]
+    fn panic_is_parsed() {
+        let stderr = "\nthread 'main' panicked at exercises/a.rs:3:5:\nnot yet implemented\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+        let verdict = judge(&outcome(Ending::Exited(101), "", stderr), "", HELD);
+        assert_eq!(
+            verdict,
+            Verdict::Panic {
+                message: "not yet implemented".into(),
+                location: Some("exercises/a.rs:3:5".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn signals_and_limits() {
+        let segv = judge(&outcome(Ending::Signaled(libc::SIGSEGV), "", ""), "", HELD);
+        assert!(
+            matches!(segv, Verdict::Crash { signal: libc::SIGSEGV, ref cause } if cause.contains("invalid memory access"))
+        );
+        let so = "\nthread 'main' has overflowed its stack\nfatal runtime error: stack overflow\n";
+        let stack = judge(&outcome(Ending::Signaled(libc::SIGABRT), "", so), "", HELD);
+        assert!(
+            matches!(stack, Verdict::Crash { ref cause, .. } if cause.contains("stack overflow"))
+        );
+        let oom = "memory allocation of 1073741824 bytes failed\n";
+        let mem = judge(&outcome(Ending::Signaled(libc::SIGABRT), "", oom), "", HELD);
+        assert_eq!(mem, Verdict::MemoryLimit { limit_mb: 64 });
+        let slow = judge(&outcome(Ending::TimedOut, "", ""), "", HELD);
+        assert_eq!(slow, Verdict::Timeout { limit_ms: 100 });
+        let code = judge(&outcome(Ending::Exited(3), "", "bye"), "", HELD);
+        assert_eq!(code, Verdict::ExitCode { code: 3 });
+    }
+}

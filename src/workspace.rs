@@ -1,0 +1,135 @@
+//! The runner's own corner of a course directory, `.memlings/`: learner
+//! state, the build harness, scratch directories, backups and the lock.
+
+use std::fs::{self, File, TryLockError};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+
+/// Name of the runner's directory inside a course.
+pub const DIR: &str = ".memlings";
+
+/// Paths of the runner's files in one course.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    root: PathBuf,
+}
+
+impl Workspace {
+    /// The workspace of the course at `course_root`.
+    pub fn new(course_root: &Path) -> Self {
+        Workspace {
+            root: course_root.join(DIR),
+        }
+    }
+
+    /// Progress and hint levels.
+    pub fn state_file(&self) -> PathBuf {
+        self.root.join("state.toml")
+    }
+
+    /// The persistent Cargo project exercises are built in.
+    pub fn build_dir(&self) -> PathBuf {
+        self.root.join("build")
+    }
+
+    /// Pristine templates, kept by `init` for `reset`.
+    pub fn originals_dir(&self) -> PathBuf {
+        self.root.join("originals")
+    }
+
+    /// Where `reset` keeps the learner's files.
+    pub fn backups_dir(&self) -> PathBuf {
+        self.root.join("backups")
+    }
+
+    /// A fresh, empty working directory for one run of an exercise.
+    pub fn scratch_dir(&self, exercise: &str) -> Result<PathBuf> {
+        let dir = self.root.join("run").join(exercise);
+        if dir.exists() {
+            fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot clear scratch directory {}", dir.display()))?;
+        }
+        fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create scratch directory {}", dir.display()))?;
+        Ok(dir)
+    }
+
+    /// Takes the workspace lock, waiting (and saying so) while another
+    /// memlings holds it. Released when the returned guard drops.
+    pub fn lock(&self) -> Result<File> {
+        fs::create_dir_all(&self.root)
+            .with_context(|| format!("cannot create {}", self.root.display()))?;
+        let path = self.root.join("lock");
+        let file =
+            File::create(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        let mut said = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(TryLockError::WouldBlock) => {
+                    if !said {
+                        eprintln!(
+                            "waiting for another memlings working in this course to finish..."
+                        );
+                        said = true;
+                    }
+                    if crate::interrupt::requested() {
+                        anyhow::bail!(crate::interrupt::Interrupted);
+                    }
+                    thread::sleep(Duration::from_millis(50));
+                }
+                Err(TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+                }
+            }
+        }
+    }
+}
+
+/// Writes `contents` to `path` atomically: a temp file in the same
+/// directory, flushed, then renamed over the target.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Copies `file` into `dir` under a timestamped name that never overwrites
+/// an earlier backup; returns the backup's path.
+pub fn backup(file: &Path, dir: &Path, label: &str) -> Result<PathBuf> {
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("bak");
+    for n in 0u32.. {
+        let suffix = if n == 0 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
+        let target = dir.join(format!("{label}-{stamp}{suffix}.{ext}"));
+        match File::create_new(&target) {
+            Ok(_) => {
+                fs::copy(file, &target).with_context(|| {
+                    format!("cannot back up {} to {}", file.display(), target.display())
+                })?;
+                return Ok(target);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot create {}", target.display()));
+            }
+        }
+    }
+    unreachable!("u32 backup suffixes exhausted")
+}
