@@ -13,7 +13,11 @@ pub fn description(exercise: &Exercise) -> String {
     let mut out = format!("{} {}\n", "Exercise".bold(), exercise.name.cyan().bold());
     if let Some(text) = &exercise.description {
         for line in text.trim_end().lines() {
-            out.push_str(&format!("  {line}\n"));
+            if line.is_empty() {
+                out.push('\n');
+            } else {
+                out.push_str(&format!("  {line}\n"));
+            }
         }
     }
     out

@@ -1,0 +1,165 @@
+//! `check`, `run`, `list` and `hint` on small temporary courses.
+
+mod common;
+
+use common::{TestCourse, texts};
+
+const HELLO: &str = r#"fn main() { println!("hello"); println!("world"); }"#;
+
+#[test]
+fn a_correct_program_passes_and_is_marked_done() {
+    let course = TestCourse::new()
+        .exercise("hello", HELLO, "hello\nworld\n", "")
+        .build();
+    let out = course.cmd(&["check", "hello"]).output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("passed"), "{stdout}");
+    let list = course.cmd(&["list"]).output().unwrap();
+    let (stdout, _) = texts(&list);
+    assert!(stdout.contains("hello  done"), "{stdout}");
+    assert!(stdout.contains("1/1 done (100%)"), "{stdout}");
+}
+
+#[test]
+fn wrong_output_shows_a_diff_with_invisible_characters_and_a_hint() {
+    let program = r#"fn main() { print!("hello \nWorld"); }"#;
+    let course = TestCourse::new()
+        .exercise("hello", program, "hello\nworld\n", "")
+        .build();
+    let out = course.cmd(&["check", "hello"]).output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("wrong output"), "{stdout}");
+    assert!(stdout.contains("- world"), "{stdout}");
+    assert!(stdout.contains("+ World⏎̸"), "{stdout}");
+    // The trailing space is normalised away, so "hello" is context, shown raw.
+    assert!(stdout.contains("  hello·"), "{stdout}");
+    assert!(
+        stdout.contains("Hint 1/2: first hint for hello"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn normalisation_accepts_crlf_trailing_spaces_and_blank_lines() {
+    let program = r#"fn main() { print!("hello  \r\nworld\r\n\n\n"); }"#;
+    let course = TestCourse::new()
+        .exercise("hello", program, "hello\nworld", "")
+        .build();
+    course.cmd(&["check", "hello"]).assert().code(0);
+}
+
+#[test]
+fn a_compile_error_shows_the_compiler_message() {
+    let program = "fn main() { let x: u32 = \"nope\"; }";
+    let course = TestCourse::new()
+        .exercise("broken", program, "", "")
+        .build();
+    let out = course.cmd(&["check", "broken"]).output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("compile error"), "{stdout}");
+    assert!(stdout.contains("mismatched types"), "{stdout}");
+    // Diagnostics name the learner's file relative to the course.
+    assert!(stdout.contains("exercises/broken.rs:1"), "{stdout}");
+    assert!(stdout.contains("Hint 1/2"), "{stdout}");
+}
+
+#[test]
+fn a_panic_shows_its_message_and_location() {
+    let program = "fn main() {\n    todo!(\"write the loop\")\n}\n";
+    let course = TestCourse::new()
+        .exercise("todo", program, "x\n", "")
+        .build();
+    let out = course.cmd(&["check", "todo"]).output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("panicked at exercises/todo.rs:2:5"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("not yet implemented: write the loop"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_without_a_name_takes_the_next_pending_exercise() {
+    let course = TestCourse::new()
+        .exercise("first", HELLO, "hello\nworld\n", "")
+        .exercise("second", HELLO, "other\n", "")
+        .build();
+    let out = course.cmd(&["check"]).output().unwrap();
+    assert!(texts(&out).0.contains("Exercise first"));
+    assert_eq!(out.status.code(), Some(0));
+    let out = course.cmd(&["check"]).output().unwrap();
+    assert!(texts(&out).0.contains("Exercise second"));
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn hints_are_revealed_one_at_a_time_and_persist() {
+    let course = TestCourse::new()
+        .exercise("hello", HELLO, "x\n", "")
+        .build();
+    let first = texts(&course.cmd(&["hint", "hello"]).output().unwrap()).0;
+    assert!(
+        first.contains("Hint 1/2") && !first.contains("Hint 2/2"),
+        "{first}"
+    );
+    let second = texts(&course.cmd(&["hint", "hello"]).output().unwrap()).0;
+    assert!(
+        second.contains("Hint 1/2") && second.contains("Hint 2/2"),
+        "{second}"
+    );
+    let course2 = TestCourse::new()
+        .exercise("hello", HELLO, "x\n", "")
+        .build();
+    let all = texts(&course2.cmd(&["hint", "hello", "--all"]).output().unwrap()).0;
+    assert!(all.contains("Hint 2/2: second hint for hello"), "{all}");
+}
+
+#[test]
+fn run_shows_output_without_judging_it() {
+    let course = TestCourse::new()
+        .exercise("hello", HELLO, "something else\n", "")
+        .build();
+    let out = course.cmd(&["run", "hello"]).output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("hello\nworld\n"), "{stdout}");
+}
+
+#[test]
+fn unknown_exercise_is_a_usage_error() {
+    let course = TestCourse::new()
+        .exercise("hello", HELLO, "x\n", "")
+        .build();
+    let out = course.cmd(&["check", "nope"]).output().unwrap();
+    let (_, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("unknown exercise \"nope\""), "{stderr}");
+    assert!(stderr.contains("hello"), "{stderr}");
+}
+
+#[test]
+fn verify_needs_passing_solutions_and_failing_templates() {
+    let course = TestCourse::new()
+        .exercise("good", "fn main() { todo!() }", "ok\n", "")
+        .solution("good", r#"fn main() { println!("ok"); }"#)
+        .exercise("lazy", HELLO, "hello\nworld\n", "")
+        .build();
+    let out = course.cmd(&["verify"]).output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("good  solution passes; template fails (panic)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("lazy  the untouched template already passes"),
+        "{stdout}"
+    );
+}

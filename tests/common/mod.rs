@@ -1,0 +1,116 @@
+//! Shared helpers: temporary courses written by the tests themselves, and
+//! the real `memlings` binary to drive them.
+#![allow(dead_code)] // each test crate uses a different subset
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// A course in a temporary directory. Exercises are whole programs (no
+/// driver) with no dependencies, so they build in well under a second.
+pub struct TestCourse {
+    dir: TempDir,
+    entries: String,
+}
+
+impl TestCourse {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for sub in ["exercises", "expected", "solutions"] {
+            fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        TestCourse {
+            dir,
+            entries: String::new(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Adds an exercise whose learner file is `program`, whose solution is
+    /// `solution`, expecting `expected`; `extra` is more TOML for its table.
+    pub fn exercise(mut self, name: &str, program: &str, expected: &str, extra: &str) -> Self {
+        let root = self.dir.path();
+        fs::write(root.join(format!("exercises/{name}.rs")), program).unwrap();
+        fs::write(root.join(format!("solutions/{name}.rs")), program).unwrap();
+        fs::write(root.join(format!("expected/{name}.txt")), expected).unwrap();
+        self.entries.push_str(&format!(
+            "\n[[exercises]]\nname = \"{name}\"\npath = \"{name}.rs\"\nhints = [\"first hint for {name}\", \"second hint for {name}\"]\n{extra}\n"
+        ));
+        self
+    }
+
+    /// Overwrites the reference solution of `name`.
+    pub fn solution(self, name: &str, program: &str) -> Self {
+        fs::write(
+            self.dir.path().join(format!("solutions/{name}.rs")),
+            program,
+        )
+        .unwrap();
+        self
+    }
+
+    /// Writes course.toml and returns the finished course.
+    pub fn build(self) -> Self {
+        let text = format!(
+            "format_version = 1\ntitle = \"Test course\"\n[dependencies]\n{}",
+            self.entries
+        );
+        fs::write(self.dir.path().join("course.toml"), text).unwrap();
+        self
+    }
+
+    /// `memlings --course ROOT --color never ARGS...`
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        memlings(self.root(), args)
+    }
+
+    /// Path of the learner's file of `name`.
+    pub fn learner_file(&self, name: &str) -> PathBuf {
+        self.root().join(format!("exercises/{name}.rs"))
+    }
+
+    /// The scratch directory a run of `name` used as its cwd.
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        self.root().join(".memlings/run").join(name)
+    }
+}
+
+/// The binary, pointed at `course`, colors off, NO_COLOR unset.
+pub fn memlings(course: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::cargo_bin("memlings").expect("binary");
+    cmd.arg("--course")
+        .arg(course)
+        .args(["--color", "never"])
+        .args(args);
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+/// Standard output and error of a finished command, as text.
+pub fn texts(output: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Whether a process is gone (or a zombie nobody reaped yet).
+pub fn process_gone(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // The state field follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+/// The repository root, which is itself the course.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}

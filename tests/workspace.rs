@@ -1,0 +1,159 @@
+//! The learner's workspace: `init`, the built-in course end to end, `reset`.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{TestCourse, memlings, repo_root, texts};
+
+/// (name, path) of every exercise of the repository's course, in order.
+fn course_exercises() -> Vec<(String, String)> {
+    let text = fs::read_to_string(repo_root().join("course.toml")).unwrap();
+    let doc: toml::Table = text.parse().unwrap();
+    doc["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let field = |k: &str| e[k].as_str().unwrap().to_owned();
+            (field("name"), field("path"))
+        })
+        .collect()
+}
+
+fn init(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut cmd = assert_cmd::Command::cargo_bin("memlings").unwrap();
+    cmd.args(["--color", "never", "init"]).arg(dir).args(extra);
+    cmd.output().unwrap()
+}
+
+#[test]
+fn builtin_course_templates_fail_with_hints_and_solutions_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let out = init(&ws, &[]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    assert!(
+        !ws.join("solutions").exists(),
+        "a workspace carries no solutions"
+    );
+    assert!(ws.join(".memlings/state.toml").is_file());
+
+    let exercises = course_exercises();
+    assert!(exercises.len() >= 3);
+    for (name, _) in &exercises {
+        let out = memlings(&ws, &["check", name]).output().unwrap();
+        let (stdout, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {stdout}{stderr}");
+        assert!(stdout.contains("Hint 1/"), "{name} shows a hint: {stdout}");
+    }
+    for (name, path) in &exercises {
+        fs::copy(
+            repo_root().join("solutions").join(path),
+            ws.join("exercises").join(path),
+        )
+        .unwrap();
+        let out = memlings(&ws, &["check", name]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{name}: {:?}", texts(&out));
+    }
+    let list = texts(&memlings(&ws, &["list"]).output().unwrap()).0;
+    let total = exercises.len();
+    assert!(
+        list.contains(&format!("{total}/{total} done (100%)")),
+        "{list}"
+    );
+    for (name, _) in &exercises {
+        assert!(
+            list.contains(&format!("{name} ")) && !list.contains("pending"),
+            "{list}"
+        );
+    }
+}
+
+#[test]
+fn verify_passes_on_the_repository_course() {
+    // A copy, so the test never writes into the source tree.
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in ["course.toml", "exercises", "expected", "solutions"] {
+        copy(&repo_root().join(entry), &tmp.path().join(entry));
+    }
+    let out = memlings(tmp.path(), &["verify"]).output().unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    for (name, _) in course_exercises() {
+        assert!(stdout.contains(&format!("✓ {name}")), "{name}: {stdout}");
+    }
+}
+
+fn copy(from: &Path, to: &Path) {
+    if from.is_dir() {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            copy(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        fs::copy(from, to).unwrap();
+    }
+}
+
+#[test]
+fn init_refuses_to_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    assert_eq!(init(&ws, &[]).status.code(), Some(0));
+    let mapper = ws.join("exercises/01_mapper/mapper.rs");
+    fs::write(&mapper, "// my work").unwrap();
+    let again = init(&ws, &[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(texts(&again).1.contains("refusing to overwrite"));
+    assert_eq!(fs::read_to_string(&mapper).unwrap(), "// my work");
+
+    let other = tmp.path().join("other");
+    fs::create_dir(&other).unwrap();
+    fs::write(other.join("notes.txt"), "keep").unwrap();
+    let out = init(&other, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(fs::read_to_string(other.join("notes.txt")).unwrap(), "keep");
+}
+
+#[test]
+fn init_from_another_course_and_reset_keeps_a_backup() {
+    let source = TestCourse::new()
+        .exercise("hello", "fn main() { todo!() }", "hello\n", "")
+        .build();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let src = source.root().to_str().unwrap();
+    let out = init(&ws, &["--course", src]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+    assert!(!ws.join("solutions").exists());
+
+    let file = ws.join("exercises/hello.rs");
+    fs::write(&file, "fn main() { println!(\"hello\"); }").unwrap();
+    memlings(&ws, &["check", "hello"]).assert().code(0);
+    let out = memlings(&ws, &["reset", "hello"]).output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let backup = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Your file was saved to "))
+        .expect("reset prints the backup path");
+    assert_eq!(
+        fs::read_to_string(backup).unwrap(),
+        "fn main() { println!(\"hello\"); }"
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), "fn main() { todo!() }");
+    let list = texts(&memlings(&ws, &["list"]).output().unwrap()).0;
+    assert!(
+        list.contains("hello  pending"),
+        "reset makes it pending: {list}"
+    );
+    // A second reset never overwrites the first backup.
+    memlings(&ws, &["reset", "hello"]).assert().code(0);
+    assert_eq!(
+        fs::read_dir(ws.join(".memlings/backups")).unwrap().count(),
+        2
+    );
+}
