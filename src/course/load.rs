@@ -311,3 +311,51 @@ mod tests {
         assert!(msg.contains("line 2"), "{msg}");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const VALID: &str = "format_version = 1\ntitle = \"t\"\n[dependencies]\nmemmap2 = \"0.9\"\n\n[[exercises]]\nname = \"a\"\npath = \"a.rs\"\ndriver = \"main.rs\"\nexpected = \"a.txt\"\nhints = [\"h\"]\ntimeout_ms = 5\n";
+
+    /// A course directory holding `text` as course.toml and the files it names.
+    fn load_text(text: &str) -> Result<Course, CourseError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("exercises")).unwrap();
+        std::fs::create_dir_all(dir.path().join("expected")).unwrap();
+        for f in ["exercises/a.rs", "exercises/main.rs", "expected/a.txt"] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        std::fs::write(dir.path().join(COURSE_FILE), text).unwrap();
+        load(dir.path())
+    }
+
+    #[test]
+    fn the_valid_seed_loads() {
+        let course = load_text(VALID).unwrap();
+        assert_eq!(course.exercises[0].limits.timeout, Duration::from_millis(5));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn random_text_never_panics(text in "\\PC{0,200}") {
+            let _ = load_text(&text);
+        }
+
+        #[test]
+        fn mutated_courses_never_panic(
+            cut in 0..VALID.len(),
+            insert in "[\\[\\]\"=.a-z0-9/\\\\\n #{}-]{0,12}",
+            drop in 0usize..8,
+        ) {
+            let mut text = VALID.to_owned();
+            let cut = (0..=cut).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            let end = (cut + drop).min(text.len());
+            text.replace_range(cut..end, &insert);
+            let _ = load_text(&text);
+        }
+    }
+}
