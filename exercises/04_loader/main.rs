@@ -1,0 +1,558 @@
+//! Driver for the `loader` capstone. Do not edit: complete `loader.rs`.
+//!
+//! It writes a tiny GGUF model itself (no binary blob in the repository),
+//! loads it, shares it between consumers, breaks it in many ways, and
+//! finally unloads it.
+
+use std::error::Error;
+use std::fs;
+use std::ptr;
+use std::sync::Arc;
+use std::thread;
+
+use crate::loader::{LoadError, MetaValue, ModelLoader, ScratchPool};
+
+const MODEL: &str = "model.gguf";
+
+// ---------------------------------------------------------------------------
+// A minimal GGUF v3 writer (just enough to produce test files)
+// ---------------------------------------------------------------------------
+
+/// Tensor payloads the writer understands.
+enum Data {
+    F32(Vec<f32>),
+    /// Raw IEEE half-float bits.
+    F16(Vec<u16>),
+}
+
+struct TensorSpec {
+    name: &'static str,
+    /// ggml order: `dims[0]` varies fastest.
+    dims: Vec<u64>,
+    data: Data,
+}
+
+fn tensor(name: &'static str, dims: &[u64], data: Data) -> TensorSpec {
+    let dims = dims.to_vec();
+    TensorSpec { name, dims, data }
+}
+
+/// Where the writer put some fields, so that the malformed cases can
+/// corrupt exactly one field of an otherwise valid file.
+#[derive(Default)]
+struct Marks {
+    /// Position of each metadata entry's value-type field.
+    kv_type_at: Vec<usize>,
+    /// Position of the `general.alignment` value, if written.
+    alignment_at: Option<usize>,
+    /// Per tensor: position of its first dimension and of its offset field.
+    dims_at: Vec<usize>,
+    offset_at: Vec<usize>,
+    /// Per tensor: absolute position of its data.
+    data_at: Vec<usize>,
+    /// End of the tensor infos, and the aligned start of the data section.
+    header_end: usize,
+    data_start: usize,
+}
+
+/// GGUF type id of a value (the order of the `MetaValue` variants).
+fn type_id(value: &MetaValue) -> u32 {
+    match value {
+        MetaValue::U8(_) => 0,
+        MetaValue::I8(_) => 1,
+        MetaValue::U16(_) => 2,
+        MetaValue::I16(_) => 3,
+        MetaValue::U32(_) => 4,
+        MetaValue::I32(_) => 5,
+        MetaValue::F32(_) => 6,
+        MetaValue::Bool(_) => 7,
+        MetaValue::Str(_) => 8,
+        MetaValue::Array(_) => 9,
+        MetaValue::U64(_) => 10,
+        MetaValue::I64(_) => 11,
+        MetaValue::F64(_) => 12,
+    }
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Writes a value without its type id (arrays store the element type once).
+fn put_value(out: &mut Vec<u8>, value: &MetaValue) {
+    match value {
+        MetaValue::U8(v) => out.extend_from_slice(&v.to_le_bytes()),
+        MetaValue::I8(v) => out.extend_from_slice(&v.to_le_bytes()),
+        MetaValue::U16(v) => out.extend_from_slice(&v.to_le_bytes()),
+        MetaValue::I16(v) => out.extend_from_slice(&v.to_le_bytes()),
+        MetaValue::U32(v) => out.extend_from_slice(&v.to_le_bytes()),
+        MetaValue::I32(v) => out.extend_from_slice(&v.to_le_bytes()),
+        MetaValue::F32(v) => out.extend_from_slice(&v.to_le_bytes()),
+        MetaValue::Bool(v) => out.push(u8::from(*v)),
+        MetaValue::Str(s) => put_str(out, s),
+        MetaValue::Array(items) => {
+            let elem_type = items.first().map_or(0, type_id);
+            out.extend_from_slice(&elem_type.to_le_bytes());
+            out.extend_from_slice(&(items.len() as u64).to_le_bytes());
+            for item in items {
+                put_value(out, item);
+            }
+        }
+        MetaValue::U64(v) => out.extend_from_slice(&v.to_le_bytes()),
+        MetaValue::I64(v) => out.extend_from_slice(&v.to_le_bytes()),
+        MetaValue::F64(v) => out.extend_from_slice(&v.to_le_bytes()),
+    }
+}
+
+/// Serialises a complete GGUF v3 file, padding the data section and every
+/// tensor to the alignment (`general.alignment` if given, else 32).
+fn write_gguf(metadata: &[(&str, MetaValue)], tensors: &[TensorSpec]) -> (Vec<u8>, Marks) {
+    let alignment = metadata
+        .iter()
+        .find_map(|(k, v)| match (k, v) {
+            (&"general.alignment", MetaValue::U32(a)) => Some(*a as usize),
+            _ => None,
+        })
+        .unwrap_or(32);
+    let pad = |out: &mut Vec<u8>| out.resize(out.len().next_multiple_of(alignment), 0);
+    let mut out = Vec::new();
+    let mut marks = Marks::default();
+
+    out.extend_from_slice(b"GGUF");
+    out.extend_from_slice(&3u32.to_le_bytes());
+    out.extend_from_slice(&(tensors.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(metadata.len() as u64).to_le_bytes());
+    for (key, value) in metadata {
+        put_str(&mut out, key);
+        marks.kv_type_at.push(out.len());
+        out.extend_from_slice(&type_id(value).to_le_bytes());
+        if *key == "general.alignment" {
+            marks.alignment_at = Some(out.len());
+        }
+        put_value(&mut out, value);
+    }
+
+    let payload = |t: &TensorSpec| -> Vec<u8> {
+        match &t.data {
+            Data::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            Data::F16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        }
+    };
+    let mut offset = 0;
+    for t in tensors {
+        put_str(&mut out, t.name);
+        out.extend_from_slice(&(t.dims.len() as u32).to_le_bytes());
+        marks.dims_at.push(out.len());
+        for d in &t.dims {
+            out.extend_from_slice(&d.to_le_bytes());
+        }
+        let ggml_type: u32 = match t.data {
+            Data::F32(_) => 0,
+            Data::F16(_) => 1,
+        };
+        out.extend_from_slice(&ggml_type.to_le_bytes());
+        marks.offset_at.push(out.len());
+        out.extend_from_slice(&(offset as u64).to_le_bytes());
+        offset += payload(t).len().next_multiple_of(alignment);
+    }
+
+    marks.header_end = out.len();
+    pad(&mut out);
+    marks.data_start = out.len();
+    for t in tensors {
+        marks.data_at.push(out.len());
+        out.extend_from_slice(&payload(t));
+        pad(&mut out);
+    }
+    (out, marks)
+}
+
+/// f32 -> f16 bits for the small, exactly representable values used here.
+fn f16_bits(x: f32) -> u16 {
+    if x == 0.0 {
+        return 0;
+    }
+    let bits = x.to_bits();
+    let sign = (bits >> 16) & 0x8000;
+    let exponent = ((bits >> 23) & 0xff) + 15 - 127; // re-bias: f32 127 -> f16 15
+    let mantissa = (bits >> 13) & 0x3ff;
+    assert!(
+        exponent > 0 && exponent < 31 && bits & 0x1fff == 0,
+        "{x} is not an exact f16"
+    );
+    (sign | (exponent << 10) | mantissa) as u16
+}
+
+// ---------------------------------------------------------------------------
+// The model: a one-layer "llama" with tied embeddings
+// ---------------------------------------------------------------------------
+
+const TOKENS: [&str; 6] = ["<s>", "</s>", "hi", "bye", "memory", "mapped"];
+const N_EMBD: usize = 4;
+
+fn model_metadata() -> Vec<(&'static str, MetaValue)> {
+    use MetaValue::*;
+    // Arrays nested two deep: [[0, 1], [2]].
+    let nested = Array(vec![Array(vec![U16(0), U16(1)]), Array(vec![U16(2)])]);
+    vec![
+        ("general.architecture", Str("llama".into())),
+        ("general.name", Str("memlings-tiny".into())),
+        ("general.alignment", U32(64)),
+        ("llama.context_length", U32(128)),
+        ("llama.embedding_length", U64(N_EMBD as u64)),
+        ("llama.block_count", U16(1)),
+        ("llama.expert_count", U8(3)),
+        ("llama.rope.freq_base", F32(10000.0)),
+        (
+            "tokenizer.ggml.tokens",
+            Array(TOKENS.iter().map(|t| Str(t.to_string())).collect()),
+        ),
+        (
+            "tokenizer.ggml.token_type",
+            Array(vec![I32(3), I32(3), I32(1), I32(1), I32(1), I32(1)]),
+        ),
+        ("tokenizer.ggml.add_bos_token", Bool(true)),
+        ("memlings.types.i8", I8(-8)),
+        ("memlings.types.i16", I16(-1600)),
+        ("memlings.types.i64", I64(-(1 << 40))),
+        ("memlings.types.f64", F64(0.1)),
+        ("memlings.types.nested", nested),
+    ]
+}
+
+fn model_tensors() -> Vec<TensorSpec> {
+    let embd: Vec<f32> = (0..24).map(|i| i as f32 * 0.25 - 1.0).collect();
+    let norm: Vec<f32> = vec![0.5, 1.0, 1.5, 2.0];
+    let q: Vec<u16> = (0..16).map(|i| f16_bits((i as f32 - 8.0) * 0.5)).collect();
+    // Three experts of 4x2 weights; expert e holds the value e + 1.
+    let experts: Vec<f32> = (0..24).map(|i| (i / 8 + 1) as f32).collect();
+    vec![
+        tensor("token_embd.weight", &[4, 6], Data::F32(embd)),
+        tensor("blk.0.attn_norm.weight", &[4], Data::F32(norm)),
+        tensor("blk.0.attn_q.weight", &[4, 4], Data::F16(q)),
+        tensor("blk.0.ffn_up_exps.weight", &[4, 2, 3], Data::F32(experts)),
+        tensor("output_norm.weight", &[4], Data::F32(vec![1.0; 4])),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Consumers sharing the loader
+// ---------------------------------------------------------------------------
+
+/// A part of the model that reads weights. It owns a *handle* to the loader
+/// (C++: a `std::shared_ptr`), never a copy of the weights.
+struct Consumer {
+    role: &'static str,
+    tensor: &'static str,
+    model: Arc<ModelLoader>,
+}
+
+impl Consumer {
+    /// Zero-copy: the slice points into the mapped file.
+    fn weights(&self) -> Result<&[f32], LoadError> {
+        self.model.tensor_f32(self.tensor)
+    }
+}
+
+impl Drop for Consumer {
+    fn drop(&mut self) {
+        // Our `Arc` is released right after this body runs.
+        let count = Arc::strong_count(&self.model);
+        println!(
+            "drop {}: releases its handle (strong count {count} -> {})",
+            self.role,
+            count - 1
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Output helpers
+// ---------------------------------------------------------------------------
+
+fn section(title: &str) {
+    println!();
+    println!("== {title} ==");
+}
+
+fn sum(values: &[f32]) -> f32 {
+    values.iter().sum()
+}
+
+/// Writes `bytes` to `file` and reports what `open` thinks of it.
+fn try_open(label: &str, file: &str, bytes: &[u8]) -> Result<(), Box<dyn Error>> {
+    fs::write(file, bytes)?;
+    match ModelLoader::open(file) {
+        Ok(_) => println!("{label:<24} unexpectedly loaded!"),
+        Err(e) => println!("{label:<24} {e}"),
+    }
+    Ok(())
+}
+
+fn patch(bytes: &[u8], at: usize, new: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[at..at + new.len()].copy_from_slice(new);
+    out
+}
+
+/// Section 2: what `open` learned from the header.
+fn print_header(model: &ModelLoader) {
+    println!(
+        "{}: GGUF v{}, alignment {}, {} tensors, data section at byte {} of {}",
+        model.path().display(),
+        model.version(),
+        model.alignment(),
+        model.tensor_infos().len(),
+        model.data_offset(),
+        model.file_len()
+    );
+    for (key, value) in model.metadata() {
+        println!("  {key:<30} {:<5} {value}", value.type_name());
+    }
+    for key in ["general.architecture", "llama.context_length"] {
+        println!("metadata_str({key}) = {:?}", model.metadata_str(key));
+    }
+    for key in [
+        "llama.context_length",
+        "llama.expert_count",
+        "memlings.types.i8",
+        "general.name",
+        "no.such.key",
+    ] {
+        println!("metadata_u64({key}) = {:?}", model.metadata_u64(key));
+    }
+}
+
+/// Section 3: the tensor table, and a sum over every tensor.
+fn print_tensors(model: &ModelLoader, pool: &ScratchPool) -> Result<(), LoadError> {
+    println!(
+        "  {:<26} {:<4} {:<10} {:>6} {:>6}",
+        "name", "type", "dims", "offset", "bytes"
+    );
+    for t in model.tensor_infos() {
+        let dims = format!("{:?}", t.dims);
+        let bytes = t.n_bytes().unwrap_or(0);
+        let (name, ty, offset) = (&t.name, t.type_name(), t.offset);
+        println!("  {name:<26} {ty:<4} {dims:<10} {offset:>6} {bytes:>6}");
+    }
+    println!("sums:");
+    for t in model.tensor_infos() {
+        match model.tensor_f32(&t.name) {
+            Ok(view) => println!(
+                "  {:<26} {} (zero-copy view of {} floats)",
+                t.name,
+                sum(view),
+                view.len()
+            ),
+            Err(e) => {
+                println!("  {:<26} tensor_f32: {e}", t.name);
+                let copy = model.dequantize_into(&t.name, pool)?;
+                println!(
+                    "  {:<26} {} (dequantize_into: {} floats copied into the pool)",
+                    "",
+                    sum(copy),
+                    copy.len()
+                );
+            }
+        }
+    }
+    match model.tensor_f32("output.weight") {
+        Ok(_) => println!("output.weight: present"),
+        Err(e) => println!("output.weight: {e}, so the lm_head reuses token_embd.weight"),
+    }
+    Ok(())
+}
+
+/// Section 4: a valid file whose f32 data cannot be viewed in place.
+fn alignment_demo(pool: &ScratchPool) -> Result<(), Box<dyn Error>> {
+    let tiny = [tensor("t", &[4], Data::F32(vec![1.0, 2.0, 3.0, 4.0]))];
+    let (bytes, marks) = write_gguf(&[("general.alignment", MetaValue::U32(1))], &tiny);
+    fs::write("align1.gguf", &bytes)?;
+    println!(
+        "align1.gguf: alignment 1 is legal, and puts the data at byte {}",
+        marks.data_start
+    );
+    let odd = ModelLoader::open("align1.gguf")?;
+    match odd.tensor_f32("t") {
+        Ok(view) => println!("tensor_f32: {view:?}"),
+        Err(e) => println!("tensor_f32: {e}"),
+    }
+    let copy = odd.dequantize_into("t", pool)?;
+    println!("dequantize_into reads bytes, so alignment does not matter: {copy:?}");
+    Ok(())
+}
+
+/// Section 5: every file here is `good` with one field broken.
+fn malformed_files(good: &[u8], marks: &Marks) -> Result<(), Box<dyn Error>> {
+    match ModelLoader::open("missing.gguf") {
+        Ok(_) => println!("{:<24} unexpectedly loaded!", "missing file"),
+        Err(e) => println!("{:<24} {e}", "missing file"),
+    }
+    try_open("empty file", "empty.gguf", &[])?;
+    let magic = patch(good, 0, b"PK\x03\x04"); // a zip, e.g. a PyTorch checkpoint
+    try_open("bad magic", "bad_magic.gguf", &magic)?;
+    let version = patch(good, 4, &1u32.to_le_bytes());
+    try_open("version 1", "bad_version.gguf", &version)?;
+    try_open("truncated header", "truncated.gguf", &good[..20])?;
+    // The first key's length prefix (offset 24) now claims 2^64 - 1 bytes.
+    let string = patch(good, 24, &u64::MAX.to_le_bytes());
+    try_open("string past end", "bad_string.gguf", &string)?;
+    let value_type = patch(good, marks.kv_type_at[1], &13u32.to_le_bytes());
+    try_open("unknown value type", "bad_type.gguf", &value_type)?;
+    let mut deep = MetaValue::U8(1);
+    for _ in 0..9 {
+        deep = MetaValue::Array(vec![deep]);
+    }
+    let (deep, _) = write_gguf(&[("memlings.deep", deep)], &[]);
+    try_open("arrays nested 9 deep", "deep.gguf", &deep)?;
+    let alignment_at = marks.alignment_at.ok_or("no alignment key")?;
+    let alignment = patch(good, alignment_at, &48u32.to_le_bytes());
+    try_open("alignment 48", "bad_alignment.gguf", &alignment)?;
+    // ne0 = ne1 = 2^32 for the 3-D tensor: 2^64 * 3 elements.
+    let huge = [1u64 << 32, 1 << 32].map(u64::to_le_bytes).concat();
+    let dims = patch(good, marks.dims_at[3], &huge);
+    try_open("dimension overflow", "bad_dims.gguf", &dims)?;
+    let offset = patch(good, marks.offset_at[1], &160u64.to_le_bytes());
+    try_open("misaligned offset", "bad_offset.gguf", &offset)?;
+    // A download that stopped in the middle of the last tensor.
+    let last = marks.data_at.last().ok_or("no tensors")?;
+    try_open("data past end", "cut.gguf", &good[..last + 8])?;
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    println!("memlings capstone: a zero-copy GGUF loader");
+
+    section("1. writing model.gguf");
+    let (good, marks) = write_gguf(&model_metadata(), &model_tensors());
+    fs::write(MODEL, &good)?;
+    println!(
+        "{} bytes: header {} bytes, padded to the data section at {}",
+        good.len(),
+        marks.header_end,
+        marks.data_start
+    );
+
+    // The pool is declared first so that it is dropped last: scratch
+    // buffers borrow it, and one of them outlives the model below.
+    let mut pool = ScratchPool::new(192);
+    let kept: &[f32];
+
+    {
+        section("2. header and metadata");
+        let model = Arc::new(ModelLoader::open(MODEL)?);
+        print_header(&model);
+
+        section("3. tensors (dims in ggml order, ne0 first)");
+        print_tensors(&model, &pool)?;
+
+        section("4. zero-copy needs alignment");
+        alignment_demo(&pool)?;
+
+        section("5. malformed files");
+        malformed_files(&good, &marks)?;
+
+        section("6. sharing one loader");
+        let embed = Consumer {
+            role: "embed",
+            tensor: "token_embd.weight",
+            model: Arc::clone(&model),
+        };
+        let lm_head = Consumer {
+            role: "lm_head",
+            tensor: "token_embd.weight",
+            model: Arc::clone(&model),
+        };
+        println!(
+            "main, embed and lm_head hold handles: strong count {}",
+            Arc::strong_count(&model)
+        );
+        println!(
+            "embed and lm_head read the same mapped bytes: {}",
+            ptr::eq(embed.weights()?, lm_head.weights()?)
+        );
+
+        let token = 2;
+        let row = embed
+            .weights()?
+            .chunks_exact(N_EMBD)
+            .nth(token)
+            .ok_or("no such token")?;
+        println!("embed(token {token} {:?}) = {row:?}", TOKENS[token]);
+
+        // lm_head: one logit per token, written into a scratch buffer.
+        let hidden = [1.0f32; N_EMBD];
+        let logits = pool.alloc_f32(TOKENS.len())?;
+        for (logit, w) in logits
+            .iter_mut()
+            .zip(lm_head.weights()?.chunks_exact(N_EMBD))
+        {
+            *logit = w.iter().zip(&hidden).map(|(a, b)| a * b).sum();
+        }
+        let best = (0..logits.len())
+            .max_by(|&a, &b| logits[a].total_cmp(&logits[b]))
+            .ok_or("no logits")?;
+        println!(
+            "lm_head(h = {hidden:?}) logits = {logits:?} -> token {best} {:?}",
+            TOKENS[best]
+        );
+
+        // A thread needs a `'static` handle: a borrowed view cannot cross
+        // into `thread::spawn`, an `Arc` clone can.
+        let worker_model = Arc::clone(&model);
+        println!(
+            "spawning a worker with its own handle: strong count {}",
+            Arc::strong_count(&model)
+        );
+        let worker = thread::spawn(move || -> Result<Vec<f32>, LoadError> {
+            let experts = worker_model.tensor_f32("blk.0.ffn_up_exps.weight")?;
+            Ok(experts.chunks_exact(4 * 2).map(sum).collect())
+        });
+        let expert_sums = worker.join().map_err(|_| "worker panicked")??;
+        println!("worker: per-expert sums {expert_sums:?}");
+        println!(
+            "after join the worker's handle is gone: strong count {}",
+            Arc::strong_count(&model)
+        );
+
+        section("7. scratch pool");
+        println!("used {} of {} bytes", pool.used(), pool.capacity());
+        match model.dequantize_into("blk.0.ffn_up_exps.weight", &pool) {
+            Ok(copy) => println!("copied {} floats", copy.len()),
+            Err(e) => println!("copy of blk.0.ffn_up_exps.weight: {e}"),
+        }
+        // `reset` takes `&mut pool`: this compiles only because no scratch
+        // buffer handed out so far (like `logits`) is used after this line.
+        pool.reset();
+        println!(
+            "after reset: used {} of {} bytes",
+            pool.used(),
+            pool.capacity()
+        );
+        kept = model.dequantize_into("blk.0.attn_q.weight", &pool)?;
+        println!(
+            "kept a converted copy of blk.0.attn_q.weight: {} floats, used {} bytes",
+            kept.len(),
+            pool.used()
+        );
+
+        section("8. unload");
+        // A view cannot outlive the loader. This does not compile:
+        //     let view = { let m = ModelLoader::open(MODEL)?; m.tensor_f32("t")? };
+        //     error[E0597]: `m` does not live long enough
+        drop(model);
+        println!(
+            "main dropped its handle: strong count {}, still mapped",
+            Arc::strong_count(&embed.model)
+        );
+        println!("leaving the scope drops lm_head, then embed (reverse declaration order):");
+    }
+    println!("back in main: the file is unmapped");
+    println!(
+        "the converted copy lives in the pool, not the file: {:?}",
+        &kept[..4]
+    );
+    println!("end of main");
+    Ok(())
+}
