@@ -3,12 +3,14 @@
 
 use std::fs;
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 
 use crate::course::{Course, Exercise, Variant};
-use crate::exec::{self, RunOutcome};
+use crate::exec::{self, Invocation, RunOutcome};
 use crate::harness::{BuildOutcome, Harness};
-use crate::judge::{self, Held, Verdict};
+use crate::heap::HeapReport;
+use crate::judge::{self, Context, Held, Verdict};
+use crate::memcheck;
 use crate::workspace::Workspace;
 
 /// What an attempt produced.
@@ -18,45 +20,83 @@ pub struct Attempt {
     pub verdict: Verdict,
     /// The run, if the program built.
     pub outcome: Option<RunOutcome>,
+    /// Heap figures, if the program was built with accounting and exited.
+    pub heap: Option<HeapReport>,
 }
 
-/// Builds, runs and judges `exercise` in the given variant.
+/// How to attempt an exercise.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub variant: Variant,
+    /// ANSI colors in compiler diagnostics.
+    pub color: bool,
+    /// Run under valgrind memcheck.
+    pub memcheck: bool,
+}
+
+/// Builds, runs and judges `exercise`.
 pub fn attempt(
     course: &Course,
     workspace: &Workspace,
     exercise: &Exercise,
-    variant: Variant,
-    color: bool,
+    options: Options,
 ) -> Result<Attempt> {
     let harness = Harness::new(course, workspace.build_dir());
-    let exe = match harness.build(exercise, variant, color)? {
-        BuildOutcome::Built(exe) => exe,
+    let (exe, accounted) = match harness.build(exercise, options.variant, options.color)? {
+        BuildOutcome::Built { exe, heap } => (exe, heap),
         BuildOutcome::CompileError(diagnostics) => {
             return Ok(Attempt {
                 verdict: Verdict::CompileError { diagnostics },
                 outcome: None,
+                heap: None,
             });
         }
     };
     let expected_path = course.expected_path(exercise);
     let expected = fs::read_to_string(&expected_path)
         .with_context(|| format!("cannot read expected output {}", expected_path.display()))?;
+
     let cwd = workspace.scratch_dir(&exercise.name)?;
-    let mut outcome = exec::run(&exe, &cwd, &exercise.limits)
-        .with_context(|| format!("cannot start {}", exe.display()))?;
-    // Panic locations name harness paths; show the learner's instead.
+    let heap_file = workspace.heap_report_file(&exercise.name);
+    let _ = fs::remove_file(&heap_file); // a stale report must not count
+    let mut invocation = match options.memcheck {
+        true => memcheck::invocation(&exe),
+        false => Invocation::program(&exe),
+    };
+    if accounted {
+        invocation
+            .env
+            .push(("MEMLINGS_HEAP_REPORT".into(), heap_file.clone().into()));
+    }
+    let mut limits = exercise.limits;
+    if options.memcheck {
+        limits.timeout *= memcheck::SLOWDOWN;
+    }
+    let mut outcome = exec::run(&invocation, &cwd, &limits)
+        .with_context(|| format!("cannot start {}", invocation.program.display()))?;
+    // Panic locations and valgrind frames name harness paths; show the
+    // learner's files instead.
     let stderr = String::from_utf8_lossy(&outcome.stderr);
     outcome.stderr = harness
-        .display_paths(&stderr, exercise, variant)
+        .display_paths(&stderr, exercise, options.variant)
         .into_bytes();
-    let limits = &exercise.limits;
-    let held = Held {
-        timeout_ms: limits.timeout.as_millis(),
-        max_output_bytes: limits.max_output_bytes,
-        memory_limit_mb: limits.memory_limit_mb,
+    let heap = fs::read_to_string(&heap_file)
+        .ok()
+        .and_then(|t| HeapReport::parse(&t));
+
+    let ctx = Context {
+        held: Held {
+            timeout_ms: limits.timeout.as_millis(),
+            max_output_bytes: limits.max_output_bytes,
+            memory_limit_mb: limits.memory_limit_mb,
+        },
+        heap: heap.as_ref(),
+        heap_limits: exercise.heap_limits,
+        memcheck: options.memcheck,
     };
     Ok(Attempt {
-        verdict: judge::judge(&outcome, &expected, held),
+        verdict: judge::judge(&outcome, &expected, &ctx),
         outcome: Some(outcome),
+        heap,
     })
 }

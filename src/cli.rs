@@ -53,6 +53,9 @@ pub enum Cmd {
     Check {
         /// Exercise name
         name: Option<String>,
+        /// Also run the program under valgrind memcheck
+        #[arg(long)]
+        memcheck: bool,
     },
     /// Reveal the next hint of an exercise
     Hint {
@@ -68,5 +71,9 @@ pub enum Cmd {
         name: String,
     },
     /// For authors: every solution must pass and every template must fail
-    Verify,
+    Verify {
+        /// Run every solution under valgrind memcheck too
+        #[arg(long)]
+        memcheck: bool,
+    },
 }

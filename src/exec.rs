@@ -5,9 +5,10 @@
 //! are drained on their own threads into capped buffers, so the runner's
 //! memory stays bounded however much the program prints.
 
+use std::ffi::OsString;
 use std::io::{self, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,10 +67,35 @@ pub struct RunOutcome {
     pub elapsed: Duration,
 }
 
-/// Runs `program` in `cwd` with stdin closed, under `limits`.
-pub fn run(program: &Path, cwd: &Path, limits: &Limits) -> io::Result<RunOutcome> {
-    let mut command = Command::new(program);
+/// What to start: a built exercise, or a tool (valgrind) wrapping it.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub env: Vec<(OsString, OsString)>,
+    /// Apply the memory cap; off for tools that reserve address space
+    /// themselves, as valgrind does.
+    pub cap_memory: bool,
+}
+
+impl Invocation {
+    /// Runs `program` directly, with no arguments.
+    pub fn program(program: &Path) -> Self {
+        Invocation {
+            program: program.to_path_buf(),
+            args: Vec::new(),
+            env: Vec::new(),
+            cap_memory: true,
+        }
+    }
+}
+
+/// Runs the invocation in `cwd` with stdin closed, under `limits`.
+pub fn run(invocation: &Invocation, cwd: &Path, limits: &Limits) -> io::Result<RunOutcome> {
+    let mut command = Command::new(&invocation.program);
     command
+        .args(&invocation.args)
+        .envs(invocation.env.iter().map(|(k, v)| (k, v)))
         .current_dir(cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -77,7 +103,10 @@ pub fn run(program: &Path, cwd: &Path, limits: &Limits) -> io::Result<RunOutcome
         // Keep panics short and stable; learners can rerun by hand for backtraces.
         .env("RUST_BACKTRACE", "0")
         .process_group(0);
-    let address_space = limits.memory_limit_mb.saturating_mul(1024 * 1024);
+    let address_space = match invocation.cap_memory {
+        true => limits.memory_limit_mb.saturating_mul(1024 * 1024),
+        false => libc::RLIM_INFINITY,
+    };
     // SAFETY: the closure runs between fork and exec and only calls
     // setrlimit, which is async-signal-safe; it touches no locks or heap.
     unsafe {

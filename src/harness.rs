@@ -12,12 +12,14 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::course::{Course, Exercise, Variant, module_name};
+use crate::heap;
 
 /// The result of asking Cargo to build one exercise.
 #[derive(Debug)]
 pub enum BuildOutcome {
-    /// The program built; here is the executable.
-    Built(PathBuf),
+    /// The program built. `heap` says whether it carries the counting
+    /// allocator and so reports its heap figures.
+    Built { exe: PathBuf, heap: bool },
     /// The learner's code does not compile; the compiler's rendered errors.
     CompileError(String),
 }
@@ -63,7 +65,7 @@ impl<'a> Harness<'a> {
         variant: Variant,
         color: bool,
     ) -> Result<BuildOutcome, HarnessError> {
-        let first_build = self.prepare()?;
+        let (first_build, accounted) = self.prepare()?;
         if first_build {
             eprintln!(
                 "Compiling dependencies ({}) for the first time; later builds reuse them...",
@@ -110,7 +112,10 @@ impl<'a> Harness<'a> {
             self.mark_dependencies_built();
         }
         match (status.success(), messages.executable) {
-            (true, Some(exe)) => Ok(BuildOutcome::Built(exe)),
+            (true, Some(exe)) => Ok(BuildOutcome::Built {
+                exe,
+                heap: accounted.contains(&bin),
+            }),
             _ if !messages.errors.is_empty() => Ok(BuildOutcome::CompileError(self.display_paths(
                 &messages.errors.join("\n"),
                 exercise,
@@ -149,16 +154,16 @@ impl<'a> Harness<'a> {
         found
     }
 
-    /// Writes the manifest and crate roots; returns whether dependencies
-    /// still need their first compilation.
-    fn prepare(&self) -> Result<bool, HarnessError> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| HarnessError::Prepare { path, source }
-        };
+    /// Writes the manifest, the heap counter and the crate roots. Returns
+    /// whether dependencies still need their first compilation, and the
+    /// bins that carry heap accounting.
+    fn prepare(&self) -> Result<(bool, Vec<String>), HarnessError> {
         let bin_dir = self.dir.join("src").join("bin");
-        fs::create_dir_all(&bin_dir).map_err(io(&bin_dir))?;
+        fs::create_dir_all(&bin_dir).map_err(io_at(&bin_dir))?;
+        let counter = self.dir.join("src").join(COUNTER_FILE);
+        write_if_changed(&counter, heap::COUNTER_SOURCE).map_err(io_at(&counter))?;
         let mut bins = Vec::new();
+        let mut accounted = Vec::new();
         for exercise in &self.course.exercises {
             for variant in [Variant::Learner, Variant::Solution] {
                 let module = self.course.module_path(exercise, variant);
@@ -166,21 +171,25 @@ impl<'a> Harness<'a> {
                     continue;
                 }
                 let name = bin_name(exercise, variant);
-                let root = match self.course.driver_path(exercise) {
-                    Some(driver) => {
+                let root = CrateRoot::new(self.course, exercise, &module)?;
+                let path = match root.text(&counter)? {
+                    Some((text, heap)) => {
                         let file = bin_dir.join(format!("{name}.rs"));
-                        let text = crate_root(&driver, &module, &exercise.path)?;
-                        write_if_changed(&file, &text).map_err(io(&file))?;
+                        write_if_changed(&file, &text).map_err(io_at(&file))?;
+                        if heap {
+                            accounted.push(name.clone());
+                        }
                         file
                     }
                     None => module,
                 };
-                bins.push((name, root));
+                bins.push((name, path));
             }
         }
         let manifest = self.dir.join("Cargo.toml");
-        write_if_changed(&manifest, &self.manifest(&bins)).map_err(io(&manifest))?;
-        Ok(fs::read_to_string(self.stamp_path()).ok() != Some(self.dependencies_stamp()))
+        write_if_changed(&manifest, &self.manifest(&bins)).map_err(io_at(&manifest))?;
+        let first = fs::read_to_string(self.stamp_path()).ok() != Some(self.dependencies_stamp());
+        Ok((first, accounted))
     }
 
     fn manifest(&self, bins: &[(String, PathBuf)]) -> String {
@@ -241,31 +250,120 @@ impl<'a> Harness<'a> {
     /// Points compiler and panic messages at the course's files, relative
     /// to its root, instead of the harness's copies.
     pub fn display_paths(&self, text: &str, exercise: &Exercise, variant: Variant) -> String {
-        let mut text = text.to_owned();
-        if let Some(driver) = &exercise.driver {
-            let copy = format!("src/bin/{}.rs", bin_name(exercise, variant));
-            let shown = Path::new("exercises").join(driver);
-            text = text.replace(&copy, &shown.to_string_lossy());
-        }
+        let copy = format!("src/bin/{}.rs", bin_name(exercise, variant));
+        let primary = exercise.driver.as_ref().unwrap_or(&exercise.path);
+        let shown = Path::new("exercises").join(primary);
+        let shown = shown.to_string_lossy();
+        // Absolute copies first (valgrind prints full paths), then relative.
+        let absolute = self.dir.join(&copy);
+        let text = text
+            .replace(&*absolute.to_string_lossy(), &shown)
+            .replace(&copy, &shown);
         let root = format!("{}/", self.course.root.display());
         text.replace(&root, "")
     }
 }
 
-/// The crate root for a driven exercise: the driver's text with the
-/// module mounted under its stem. Appending keeps the driver's line numbers
-/// and any inner attributes at its top valid.
-fn crate_root(driver: &Path, module: &Path, relative: &Path) -> Result<String, HarnessError> {
-    let text = fs::read_to_string(driver).map_err(|source| HarnessError::Prepare {
-        path: driver.to_path_buf(),
-        source,
+/// Where the heap counter lives inside the harness's `src/`.
+const COUNTER_FILE: &str = "memlings_heap.rs";
+/// What the exercise's own `main` is renamed to when accounting wraps it.
+const RENAMED_MAIN: &str = "__memlings_main";
+
+/// The pieces of one binary's crate root.
+struct CrateRoot<'a> {
+    /// The file holding `fn main`: the driver, or a whole-program module.
+    primary: PathBuf,
+    /// The module to mount under its stem, for driven exercises.
+    mount: Option<(&'a Path, &'a str)>,
+    exercise: &'a Exercise,
+}
+
+impl<'a> CrateRoot<'a> {
+    fn new(
+        course: &Course,
+        exercise: &'a Exercise,
+        module: &'a Path,
+    ) -> Result<Self, HarnessError> {
+        Ok(match course.driver_path(exercise) {
+            Some(driver) => CrateRoot {
+                primary: driver,
+                // Validation guarantees a driven module has an identifier stem.
+                mount: Some((module, module_name(&exercise.path).unwrap_or("exercise"))),
+                exercise,
+            },
+            None => CrateRoot {
+                primary: module.to_path_buf(),
+                mount: None,
+                exercise,
+            },
+        })
+    }
+
+    /// The generated root text and whether it counts heap use, or `None`
+    /// when the primary file can serve as the root unchanged. Appending
+    /// keeps the primary file's line numbers and inner attributes valid.
+    fn text(&self, counter: &Path) -> Result<Option<(String, bool)>, HarnessError> {
+        let primary = fs::read_to_string(&self.primary).map_err(io_at(&self.primary))?;
+        let module = match self.mount {
+            Some((path, _)) => fs::read_to_string(path).map_err(io_at(path))?,
+            None => String::new(),
+        };
+        let own_allocator = [&primary, &module]
+            .iter()
+            .any(|t| t.contains("global_allocator"));
+        let wanted = self.exercise.heap_accounting.unwrap_or(!own_allocator);
+        let renamed = wanted.then(|| rename_main(&primary)).flatten();
+        if self.mount.is_none() && renamed.is_none() {
+            return Ok(None);
+        }
+        let heap = renamed.is_some();
+        let mut text = renamed.unwrap_or(primary);
+        if let Some((path, stem)) = self.mount {
+            text.push_str(&format!(
+                "\n#[path = {}]\nmod {stem};\n",
+                path_literal(path)?
+            ));
+        }
+        if heap {
+            text.push_str(&format!(
+                "\n#[path = {}]\nmod memlings_heap;\n\
+                 fn main() -> std::process::ExitCode {{\n    \
+                     memlings_heap::start();\n    \
+                     std::process::Termination::report({RENAMED_MAIN}())\n}}\n",
+                path_literal(counter)?
+            ));
+        }
+        Ok(Some((text, heap)))
+    }
+}
+
+/// Renames the one top-level `fn main(` so a wrapper can call it; `None`
+/// if there is not exactly one.
+fn rename_main(text: &str) -> Option<String> {
+    let found: Vec<usize> = text
+        .match_indices("fn main(")
+        .map(|(i, _)| i)
+        .filter(|&i| i == 0 || text[..i].ends_with(char::is_whitespace))
+        .collect();
+    let [at] = found[..] else { return None };
+    Some(format!(
+        "{}fn {RENAMED_MAIN}({}",
+        &text[..at],
+        &text[at + "fn main(".len()..]
+    ))
+}
+
+/// A path as a Rust string literal, for `#[path]`.
+fn path_literal(path: &Path) -> Result<String, HarnessError> {
+    let text = path.to_str().ok_or_else(|| HarnessError::NonUtf8Path {
+        path: path.to_path_buf(),
     })?;
-    let module_str = module.to_str().ok_or_else(|| HarnessError::NonUtf8Path {
-        path: module.to_path_buf(),
-    })?;
-    // Validation guarantees a driven module has an identifier stem.
-    let stem = module_name(relative).unwrap_or("exercise");
-    Ok(format!("{text}\n#[path = {module_str:?}]\nmod {stem};\n"))
+    Ok(format!("{text:?}"))
+}
+
+fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> HarnessError + use<> {
+    let path = path.to_path_buf();
+    move |source| HarnessError::Prepare { path, source }
 }
 
 /// Binary name of one exercise variant inside the harness.

@@ -1,6 +1,8 @@
 //! Turning what happened into a verdict. Pure: no I/O, no printing.
 
 use crate::exec::{Ending, RunOutcome, Stream};
+use crate::heap::{HeapLimits, HeapReport, HeapViolation};
+use crate::memcheck;
 
 /// The judgement of one attempt at an exercise.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +28,10 @@ pub enum Verdict {
     OutputLimit { stream: Stream, limit_bytes: u64 },
     /// An allocation failed under the memory cap.
     MemoryLimit { limit_mb: u64 },
+    /// Correct output, but a heap figure over the course's limit.
+    HeapLimit(HeapViolation),
+    /// valgrind memcheck found a memory error; its first one.
+    MemoryError(memcheck::Finding),
     /// Ctrl-C stopped it.
     Interrupted,
 }
@@ -48,6 +54,8 @@ impl Verdict {
             Verdict::Timeout { .. } => "timeout",
             Verdict::OutputLimit { .. } => "output limit",
             Verdict::MemoryLimit { .. } => "memory limit",
+            Verdict::HeapLimit(_) => "heap limit",
+            Verdict::MemoryError(_) => "memory error",
             Verdict::Interrupted => "interrupted",
         }
     }
@@ -61,9 +69,47 @@ pub struct Held {
     pub memory_limit_mb: u64,
 }
 
+/// What the judge knows about a run besides its output.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub held: Held,
+    /// The program's heap figures, when it was built with accounting.
+    pub heap: Option<&'a HeapReport>,
+    pub heap_limits: HeapLimits,
+    /// Whether the run was under valgrind memcheck.
+    pub memcheck: bool,
+}
+
 /// Judges a finished run against the expected stdout.
-pub fn judge(outcome: &RunOutcome, expected: &str, held: Held) -> Verdict {
+pub fn judge(outcome: &RunOutcome, expected: &str, ctx: &Context<'_>) -> Verdict {
     let stderr = String::from_utf8_lossy(&outcome.stderr);
+    let memcheck_failed =
+        ctx.memcheck && outcome.ending == Ending::Exited(memcheck::ERROR_EXIT_CODE);
+    if let Some(finding) = memcheck_failed
+        .then(|| memcheck::first_error(&stderr, is_course_frame))
+        .flatten()
+    {
+        return Verdict::MemoryError(finding);
+    }
+    let held = ctx.held;
+    let verdict = judge_run(outcome, &stderr, expected, held);
+    match (verdict, ctx.heap) {
+        (Verdict::Pass, Some(report)) => match ctx.heap_limits.check(report) {
+            Some(violation) => Verdict::HeapLimit(violation),
+            None => Verdict::Pass,
+        },
+        (verdict, _) => verdict,
+    }
+}
+
+/// Stack frames in the course's own files; paths were made relative to the
+/// course root before judging.
+fn is_course_frame(frame: &str) -> bool {
+    frame.contains("(exercises/") || frame.contains("(solutions/")
+}
+
+/// Judges the run itself: how it ended and what it printed.
+fn judge_run(outcome: &RunOutcome, stderr: &str, expected: &str, held: Held) -> Verdict {
     match outcome.ending {
         Ending::TimedOut => Verdict::Timeout {
             limit_ms: held.timeout_ms,
@@ -73,14 +119,14 @@ pub fn judge(outcome: &RunOutcome, expected: &str, held: Held) -> Verdict {
             limit_bytes: held.max_output_bytes,
         },
         Ending::Interrupted => Verdict::Interrupted,
-        _ if is_allocation_failure(&stderr) => Verdict::MemoryLimit {
+        _ if is_allocation_failure(stderr) => Verdict::MemoryLimit {
             limit_mb: held.memory_limit_mb,
         },
         Ending::Signaled(signal) => Verdict::Crash {
             signal,
-            cause: describe_signal(signal, &stderr),
+            cause: describe_signal(signal, stderr),
         },
-        Ending::Exited(code) if code != 0 => match parse_panic(&stderr) {
+        Ending::Exited(code) if code != 0 => match parse_panic(stderr) {
             Some((message, location)) => Verdict::Panic { message, location },
             None => Verdict::ExitCode { code },
         },
@@ -201,6 +247,16 @@ mod tests {
         memory_limit_mb: 64,
     };
 
+    fn judge(outcome: &RunOutcome, expected: &str, held: Held) -> Verdict {
+        let ctx = Context {
+            held,
+            heap: None,
+            heap_limits: HeapLimits::default(),
+            memcheck: false,
+        };
+        super::judge(outcome, expected, &ctx)
+    }
+
     fn outcome(ending: Ending, stdout: &str, stderr: &str) -> RunOutcome {
         RunOutcome {
             ending,
@@ -263,5 +319,48 @@ mod tests {
         assert_eq!(slow, Verdict::Timeout { limit_ms: 100 });
         let code = judge(&outcome(Ending::Exited(3), "", "bye"), "", HELD);
         assert_eq!(code, Verdict::ExitCode { code: 3 });
+    }
+
+    #[test]
+    fn heap_limits_apply_only_to_otherwise_passing_runs() {
+        let report = HeapReport {
+            allocs: 3,
+            reallocs: 0,
+            frees: 3,
+            peak: 100,
+            leaked: 0,
+        };
+        let limits = HeapLimits {
+            max_allocations: Some(1),
+            ..HeapLimits::default()
+        };
+        let ctx = Context {
+            held: HELD,
+            heap: Some(&report),
+            heap_limits: limits,
+            memcheck: false,
+        };
+        let ok = outcome(Ending::Exited(0), "x\n", "");
+        assert!(matches!(super::judge(&ok, "x\n", &ctx), Verdict::HeapLimit(v) if v.actual == 3));
+        let wrong = outcome(Ending::Exited(0), "y\n", "");
+        assert!(matches!(
+            super::judge(&wrong, "x\n", &ctx),
+            Verdict::WrongOutput { .. }
+        ));
+    }
+
+    #[test]
+    fn memcheck_errors_win() {
+        let ctx = Context {
+            held: HELD,
+            heap: None,
+            heap_limits: HeapLimits::default(),
+            memcheck: true,
+        };
+        let vg = "==1== Invalid read of size 8\n==1==    at 0x1: f (exercises/a.rs:1)\n";
+        let run = outcome(Ending::Exited(memcheck::ERROR_EXIT_CODE), "x\n", vg);
+        assert!(
+            matches!(super::judge(&run, "x\n", &ctx), Verdict::MemoryError(f) if f.headline == "Invalid read of size 8")
+        );
     }
 }

@@ -6,6 +6,7 @@ use colored::Colorize;
 use crate::course::Exercise;
 use crate::diff;
 use crate::exec::RunOutcome;
+use crate::heap::{HeapReport, human_bytes};
 use crate::judge::Verdict;
 
 /// The exercise's heading and description.
@@ -38,6 +39,12 @@ pub fn program_output(outcome: &RunOutcome) -> String {
         }
     }
     out
+}
+
+/// The one-line heap summary, dimmed, if the program reported one.
+pub fn heap_summary(heap: Option<&HeapReport>) -> String {
+    heap.map(|h| format!("{}\n", h.to_string().dimmed()))
+        .unwrap_or_default()
 }
 
 /// A full explanation of a verdict.
@@ -97,6 +104,23 @@ pub fn verdict(verdict: &Verdict) -> String {
             "{} memory limit exceeded: an allocation failed under the {limit_mb} MiB cap\n",
             "✗ memory limit:".red().bold()
         ),
+        Verdict::HeapLimit(violation) => format!(
+            "{} the output is right, but {}.\n  Usual cause: {}\n",
+            "✗ heap limit:".red().bold(),
+            violation.describe(),
+            violation.usual_cause()
+        ),
+        Verdict::MemoryError(finding) => {
+            let mut out = format!(
+                "{} valgrind memcheck found: {}\n",
+                "✗ memory error:".red().bold(),
+                finding.headline
+            );
+            for frame in &finding.frames {
+                out.push_str(&format!("    {frame}\n"));
+            }
+            out
+        }
         Verdict::Interrupted => format!("{} stopped by Ctrl-C\n", "✗ interrupted:".yellow().bold()),
     }
 }
@@ -124,32 +148,4 @@ pub fn hints(exercise: &Exercise, shown: usize) -> String {
         ));
     }
     out
-}
-
-/// Bytes in the largest whole unit, e.g. `1 MiB`.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if value.fract() == 0.0 {
-        format!("{value} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(1024 * 1024), "1 MiB");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-    }
 }

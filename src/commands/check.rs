@@ -4,13 +4,13 @@ use anyhow::Result;
 use colored::Colorize;
 
 use super::{Outcome, Session};
-use crate::attempt::attempt;
 use crate::course::Variant;
 use crate::judge::Verdict;
 use crate::report;
 
 /// Checks `name`, or the first pending exercise.
-pub fn check(mut session: Session, name: Option<&str>) -> Result<Outcome> {
+pub fn check(mut session: Session, name: Option<&str>, memcheck: bool) -> Result<Outcome> {
+    super::require_valgrind(memcheck)?;
     let name = match name {
         Some(name) => session.course.exercise(name)?.name.clone(),
         None => match next_pending(&session) {
@@ -23,14 +23,12 @@ pub fn check(mut session: Session, name: Option<&str>) -> Result<Outcome> {
     };
     let exercise = session.course.exercise(&name)?.clone();
     print!("{}", report::description(&exercise));
-    let attempt = attempt(
-        &session.course,
-        &session.workspace,
-        &exercise,
-        Variant::Learner,
-        session.color,
-    )?;
+    let attempt = session.attempt(&exercise, Variant::Learner, memcheck)?;
+    print!("{}", report::heap_summary(attempt.heap.as_ref()));
     print!("{}", report::verdict(&attempt.verdict));
+    if let (Verdict::HeapLimit(_), Some(note)) = (&attempt.verdict, &exercise.heap_hint) {
+        println!("  In this exercise: {note}");
+    }
     match &attempt.verdict {
         Verdict::Pass => {
             session.state.done.insert(name);

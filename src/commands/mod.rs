@@ -14,8 +14,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use colored::Colorize;
 
+use crate::attempt::{self, Attempt, Options};
 use crate::cli::Cmd;
-use crate::course::Course;
+use crate::course::{Course, Exercise, Variant};
+use crate::memcheck;
 use crate::state::{Recovery, State};
 use crate::workspace::Workspace;
 
@@ -41,10 +43,10 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
         Cmd::Init { .. } => unreachable!("handled above"),
         Cmd::List => list::list(&session),
         Cmd::Run { name } => run::run(&session, &name),
-        Cmd::Check { name } => check::check(session, name.as_deref()),
+        Cmd::Check { name, memcheck } => check::check(session, name.as_deref(), memcheck),
         Cmd::Hint { name, all } => hint::hint(session, &name, all),
         Cmd::Reset { name } => reset::reset(session, &name),
-        Cmd::Verify => verify::verify(&session),
+        Cmd::Verify { memcheck } => verify::verify(&session, memcheck),
     }
 }
 
@@ -84,4 +86,27 @@ impl Session {
     pub fn save(&self) -> Result<()> {
         self.state.save(&self.workspace.state_file())
     }
+
+    /// Attempts `exercise` in this session's course and workspace.
+    pub fn attempt(
+        &self,
+        exercise: &Exercise,
+        variant: Variant,
+        memcheck: bool,
+    ) -> Result<Attempt> {
+        let options = Options {
+            variant,
+            color: self.color,
+            memcheck,
+        };
+        attempt::attempt(&self.course, &self.workspace, exercise, options)
+    }
+}
+
+/// Fails with install advice when memcheck is asked for but missing.
+fn require_valgrind(wanted: bool) -> Result<()> {
+    if wanted && !memcheck::available() {
+        anyhow::bail!(memcheck::INSTALL_ADVICE);
+    }
+    Ok(())
 }

@@ -3,7 +3,6 @@
 use anyhow::Result;
 
 use super::{Outcome, Session};
-use crate::attempt::attempt;
 use crate::course::Variant;
 use crate::judge::Verdict;
 use crate::report;
@@ -12,20 +11,15 @@ use crate::report;
 pub fn run(session: &Session, name: &str) -> Result<Outcome> {
     let exercise = session.course.exercise(name)?;
     print!("{}", report::description(exercise));
-    let attempt = attempt(
-        &session.course,
-        &session.workspace,
-        exercise,
-        Variant::Learner,
-        session.color,
-    )?;
+    let attempt = session.attempt(exercise, Variant::Learner, false)?;
     if let Some(outcome) = &attempt.outcome {
         print!("{}", report::program_output(outcome));
+        print!("{}", report::heap_summary(attempt.heap.as_ref()));
         println!("(finished in {} ms)", outcome.elapsed.as_millis());
     }
     Ok(match attempt.verdict {
         // A clean exit is all `run` asks; `check` compares the output.
-        Verdict::Pass | Verdict::WrongOutput { .. } => Outcome::Success,
+        Verdict::Pass | Verdict::WrongOutput { .. } | Verdict::HeapLimit(_) => Outcome::Success,
         Verdict::Interrupted => Outcome::Interrupted,
         other => {
             print!("{}", report::verdict(&other));

@@ -5,13 +5,15 @@ use anyhow::{Result, bail};
 use colored::Colorize;
 
 use super::{Outcome, Session};
-use crate::attempt::attempt;
 use crate::course::{Exercise, Variant};
 use crate::judge::Verdict;
 use crate::report;
 
 /// Checks the whole course, one line per exercise.
-pub fn verify(session: &Session) -> Result<Outcome> {
+/// `memcheck` runs every solution under valgrind; exercises with
+/// `memcheck = true` are always run so.
+pub fn verify(session: &Session, memcheck: bool) -> Result<Outcome> {
+    super::require_valgrind(memcheck || session.course.exercises.iter().any(|e| e.memcheck))?;
     if !session.course.has_solutions() {
         bail!(
             "{} has no solutions/ folder: `verify` runs in a course's source directory, not in a learner workspace",
@@ -27,7 +29,7 @@ pub fn verify(session: &Session) -> Result<Outcome> {
         .unwrap_or(0);
     let mut failures = 0;
     for exercise in &session.course.exercises {
-        let Some(line) = verify_one(session, exercise)? else {
+        let Some(line) = verify_one(session, exercise, memcheck || exercise.memcheck)? else {
             return Ok(Outcome::Interrupted);
         };
         let mark = if line.ok {
@@ -63,7 +65,7 @@ struct Line {
 }
 
 /// Verifies one exercise; `None` when Ctrl-C stopped it.
-fn verify_one(session: &Session, exercise: &Exercise) -> Result<Option<Line>> {
+fn verify_one(session: &Session, exercise: &Exercise, memcheck: bool) -> Result<Option<Line>> {
     let solution = session.course.module_path(exercise, Variant::Solution);
     if !solution.is_file() {
         return Ok(Some(Line {
@@ -72,17 +74,12 @@ fn verify_one(session: &Session, exercise: &Exercise) -> Result<Option<Line>> {
             detail: None,
         }));
     }
-    let run = |variant| {
-        attempt(
-            &session.course,
-            &session.workspace,
-            exercise,
-            variant,
-            session.color,
-        )
-        .map(|a| a.verdict)
+    let run = |variant, memcheck| {
+        session
+            .attempt(exercise, variant, memcheck)
+            .map(|a| a.verdict)
     };
-    let solved = run(Variant::Solution)?;
+    let solved = run(Variant::Solution, memcheck)?;
     if solved == Verdict::Interrupted {
         return Ok(None);
     }
@@ -93,7 +90,7 @@ fn verify_one(session: &Session, exercise: &Exercise) -> Result<Option<Line>> {
             detail: Some(report::verdict(&solved)),
         }));
     }
-    let template = run(Variant::Learner)?;
+    let template = run(Variant::Learner, false)?;
     Ok(match template {
         Verdict::Interrupted => None,
         Verdict::Pass => Some(Line {
@@ -103,7 +100,11 @@ fn verify_one(session: &Session, exercise: &Exercise) -> Result<Option<Line>> {
         }),
         failing => Some(Line {
             ok: true,
-            summary: format!("solution passes; template fails ({})", failing.label()),
+            summary: format!(
+                "solution passes{}; template fails ({})",
+                if memcheck { " memcheck" } else { "" },
+                failing.label()
+            ),
             detail: None,
         }),
     })

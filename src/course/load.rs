@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::heap::HeapLimits;
+
 use super::{
     Course, CourseError, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS,
     Exercise, FORMAT_VERSION, Limits,
@@ -41,6 +43,13 @@ struct RawExercise {
     timeout_ms: Option<u64>,
     max_output_bytes: Option<u64>,
     memory_limit_mb: Option<u64>,
+    heap_accounting: Option<bool>,
+    max_leaked_bytes: Option<u64>,
+    max_allocations: Option<u64>,
+    max_peak_bytes: Option<u64>,
+    heap_hint: Option<String>,
+    #[serde(default)]
+    memcheck: bool,
 }
 
 /// Loads `root/course.toml` and checks every rule of the format.
@@ -162,6 +171,14 @@ impl Checker<'_> {
             hints: raw.hints,
             description: raw.description,
             limits,
+            heap_accounting: raw.heap_accounting,
+            heap_limits: HeapLimits {
+                max_leaked_bytes: raw.max_leaked_bytes,
+                max_allocations: raw.max_allocations,
+                max_peak_bytes: raw.max_peak_bytes,
+            },
+            heap_hint: raw.heap_hint,
+            memcheck: raw.memcheck,
         })
     }
 

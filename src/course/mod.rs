@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::CourseError;
+
+use crate::heap::HeapLimits;
 pub use load::{COURSE_FILE, module_name};
 
 /// The only `format_version` this binary understands.
@@ -76,6 +78,15 @@ pub struct Exercise {
     pub description: Option<String>,
     /// Limits for each run.
     pub limits: Limits,
+    /// Force heap accounting on or off; `None` means on unless the
+    /// exercise's code installs its own global allocator.
+    pub heap_accounting: Option<bool>,
+    /// Limits on the program's heap figures.
+    pub heap_limits: HeapLimits,
+    /// What exceeding a heap limit usually means in this exercise.
+    pub heap_hint: Option<String>,
+    /// Whether `verify` always runs the solution under valgrind memcheck.
+    pub memcheck: bool,
 }
 
 /// Which copy of an exercise's module to build.
