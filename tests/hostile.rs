@@ -13,8 +13,9 @@ use common::{TestCourse, process_gone, texts};
 /// Writes the program's pid to `pid` in its cwd (the scratch directory).
 const SAVE_PID: &str = r#"std::fs::write("pid", std::process::id().to_string()).unwrap();"#;
 
+/// Every program first records its pid, so each test can check it is gone.
 fn program(body: &str) -> String {
-    format!("#[allow(unreachable_code, unused)]\nfn main() {{\n{body}\n}}\n")
+    format!("#[allow(unreachable_code, unused)]\nfn main() {{\n{SAVE_PID}\n{body}\n}}\n")
 }
 
 /// A one-exercise course named `x` with the given extra TOML.
@@ -24,12 +25,17 @@ fn course(body: &str, extra: &str) -> TestCourse {
         .build()
 }
 
-/// Runs `check x`, returning (exit code, stdout, stderr, elapsed).
+/// Runs `check x`, returning (exit code, stdout, stderr, elapsed), after
+/// asserting that the program is no longer running.
 fn check(course: &TestCourse) -> (Option<i32>, String, String, Duration) {
     let start = Instant::now();
     let out = course.cmd(&["check", "x"]).output().unwrap();
     let elapsed = start.elapsed();
     let (stdout, stderr) = texts(&out);
+    if let Ok(text) = fs::read_to_string(course.scratch("x").join("pid")) {
+        let pid = text.trim().parse().unwrap();
+        assert!(process_gone(pid), "program {pid} outlived its check");
+    }
     (out.status.code(), stdout, stderr, elapsed)
 }
 
@@ -45,10 +51,7 @@ fn assert_state_intact(course: &TestCourse) {
 
 #[test]
 fn endless_loop_times_out_and_is_killed() {
-    let course = course(
-        &format!("{SAVE_PID} loop {{ std::hint::spin_loop(); }}"),
-        "timeout_ms = 500",
-    );
+    let course = course("loop { std::hint::spin_loop(); }", "timeout_ms = 500");
     let (code, stdout, _, _) = check(&course);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("timed out after 500 ms"), "{stdout}");
@@ -168,6 +171,7 @@ fn endless_stderr_with_a_large_cap_keeps_the_runner_bounded() {
     let (code, stdout, peak_kib) = check_with_peak_rss(&course);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("on stderr"), "{stdout}");
+    assert!(process_gone(pid_in(&course, "pid")));
     assert!(peak_kib < 64 * 1024, "runner peak RSS {peak_kib} KiB");
 }
 
@@ -220,7 +224,7 @@ fn a_panic_shows_message_and_location() {
     let course = course(r#"let v: Vec<u8> = Vec::new(); println!("{}", v[3]);"#, "");
     let (code, stdout, _, _) = check(&course);
     assert_eq!(code, Some(1), "{stdout}");
-    assert!(stdout.contains("panicked at exercises/x.rs:3:"), "{stdout}");
+    assert!(stdout.contains("panicked at exercises/x.rs:4:"), "{stdout}");
     assert!(stdout.contains("index out of bounds"), "{stdout}");
 }
 
@@ -262,10 +266,7 @@ fn crlf_output_passes() {
 
 #[test]
 fn ctrl_c_kills_the_program_and_exits_130() {
-    let course = course(
-        &format!("{SAVE_PID} loop {{ std::hint::spin_loop(); }}"),
-        "timeout_ms = 60000",
-    );
+    let course = course("loop { std::hint::spin_loop(); }", "timeout_ms = 60000");
     course.cmd(&["hint", "x"]).assert().code(0);
     let mut runner = Command::new(assert_cmd::cargo::cargo_bin("memlings"))
         .args(["--color", "never", "--course"])
