@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::report::Format;
+
 /// memlings: memory-management exercises for Rust, checked by running them.
 #[derive(Debug, Parser)]
 #[command(name = "memlings", version, about, long_about = None)]
@@ -33,6 +35,14 @@ pub enum ColorChoice {
     Never,
 }
 
+/// The output format option of reporting commands.
+#[derive(Debug, Args)]
+pub struct Output {
+    /// `human` text, or `json` lines for scripts and graders
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
@@ -43,7 +53,10 @@ pub enum Cmd {
         dir: PathBuf,
     },
     /// List the exercises with their status and overall progress
-    List,
+    List {
+        #[command(flatten)]
+        output: Output,
+    },
     /// Build and run an exercise, showing its output
     Run {
         /// Exercise name
@@ -56,6 +69,8 @@ pub enum Cmd {
         /// Also run the program under valgrind memcheck
         #[arg(long)]
         memcheck: bool,
+        #[command(flatten)]
+        output: Output,
     },
     /// Reveal the next hint of an exercise
     Hint {
@@ -75,5 +90,7 @@ pub enum Cmd {
         /// Run every solution under valgrind memcheck too
         #[arg(long)]
         memcheck: bool,
+        #[command(flatten)]
+        output: Output,
     },
 }

@@ -163,3 +163,55 @@ fn verify_needs_passing_solutions_and_failing_templates() {
         "{stdout}"
     );
 }
+
+/// Parses each stdout line as JSON.
+fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
+    texts(out)
+        .0
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn json_reports_for_machines() {
+    let course = TestCourse::new()
+        .exercise("hello", HELLO, "hello\nworld\n", "")
+        .exercise("wrong", HELLO, "nope\n", "")
+        .build();
+    let out = course
+        .cmd(&["check", "wrong", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "one object per check: {lines:?}");
+    let check = &lines[0];
+    assert_eq!(check["exercise"], "wrong");
+    assert_eq!(check["passed"], false);
+    assert_eq!(check["verdict"]["kind"], "wrong output");
+    assert_eq!(check["verdict"]["actual"], "hello\nworld\n");
+    assert_eq!(check["hint"], "first hint for wrong");
+    assert_eq!(check["heap"]["leaked_bytes"], 0);
+
+    let out = course
+        .cmd(&["check", "hello", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(json_lines(&out)[0]["passed"], true);
+
+    let out = course.cmd(&["list", "--format", "json"]).output().unwrap();
+    let list = &json_lines(&out)[0];
+    assert_eq!(list["done"], 1);
+    assert_eq!(list["exercises"][1]["name"], "wrong");
+
+    let out = course
+        .cmd(&["verify", "--format", "json"])
+        .output()
+        .unwrap();
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0]["problem"], "template passes");
+    assert_eq!(lines[2]["event"], "verify_summary");
+    assert_eq!(lines[2]["failures"], 2);
+}

@@ -1,61 +1,49 @@
-//! `memlings check [NAME]`: build, run, judge; record a pass or show a hint.
+//! `memlings check [NAME]`: build, run, judge; record a pass or reveal a hint.
 
 use anyhow::Result;
-use colored::Colorize;
 
 use super::{Outcome, Session};
 use crate::course::Variant;
 use crate::judge::Verdict;
-use crate::report;
+use crate::report::{self, CheckReport, Format};
 
 /// Checks `name`, or the first pending exercise.
-pub fn check(mut session: Session, name: Option<&str>, memcheck: bool) -> Result<Outcome> {
+pub fn check(
+    mut session: Session,
+    name: Option<&str>,
+    memcheck: bool,
+    format: Format,
+) -> Result<Outcome> {
     super::require_valgrind(memcheck)?;
-    let name = match name {
-        Some(name) => session.course.exercise(name)?.name.clone(),
-        None => match next_pending(&session) {
-            Some(name) => name,
-            None => {
-                println!("{} every exercise is done. Well done!", "✓".green().bold());
-                return Ok(Outcome::Success);
-            }
-        },
+    let mut reporter = report::reporter(format, &session.course);
+    let Some(name) = name.map(str::to_owned).or_else(|| next_pending(&session)) else {
+        reporter.all_done();
+        return Ok(Outcome::Success);
     };
     let exercise = session.course.exercise(&name)?.clone();
-    print!("{}", report::description(&exercise));
+    reporter.check_started(&exercise);
     let attempt = session.attempt(&exercise, Variant::Learner, memcheck)?;
-    print!("{}", report::heap_summary(attempt.heap.as_ref()));
-    print!("{}", report::verdict(&attempt.verdict));
-    if let (Verdict::HeapLimit(_), Some(note)) = (&attempt.verdict, &exercise.heap_hint) {
-        println!("  In this exercise: {note}");
-    }
-    match &attempt.verdict {
+    let (outcome, hints_shown) = match &attempt.verdict {
+        Verdict::Interrupted => return Ok(Outcome::Interrupted),
         Verdict::Pass => {
             session.state.done.insert(name);
-            session.save()?;
-            match next_pending(&session) {
-                Some(next) => println!("Next: memlings check {next}"),
-                None => println!("That was the last one: the course is complete!"),
-            }
-            Ok(Outcome::Success)
+            (Outcome::Success, None)
         }
-        Verdict::Interrupted => Ok(Outcome::Interrupted),
-        verdict => {
-            if let (true, Some(outcome)) = (shows_stderr(verdict), &attempt.outcome) {
-                print!("{}", report::program_output(outcome));
-            }
+        _ => {
             session.state.done.remove(&name);
             let shown = session.state.reveal_hint(&name, exercise.hints.len());
-            session.save()?;
-            print!("{}", report::hints(&exercise, shown));
-            Ok(Outcome::Failed)
+            (Outcome::Failed, Some(shown))
         }
-    }
-}
-
-/// Crashes and odd exits are explained best by what the program printed.
-fn shows_stderr(verdict: &Verdict) -> bool {
-    matches!(verdict, Verdict::Crash { .. } | Verdict::ExitCode { .. })
+    };
+    session.save()?;
+    let next = next_pending(&session);
+    reporter.checked(&CheckReport {
+        exercise: &exercise,
+        attempt: &attempt,
+        hints_shown,
+        next: next.as_deref(),
+    });
+    Ok(outcome)
 }
 
 fn next_pending(session: &Session) -> Option<String> {

@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::{Outcome, Session};
-use crate::report;
+use crate::report::human as report;
 
 /// Reveals one more hint (or all of them) and shows those revealed so far.
 pub fn hint(mut session: Session, name: &str, all: bool) -> Result<Outcome> {

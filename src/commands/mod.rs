@@ -41,12 +41,16 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
     let session = Session::open(course_dir.as_deref().unwrap_or(Path::new(".")), color)?;
     match cmd {
         Cmd::Init { .. } => unreachable!("handled above"),
-        Cmd::List => list::list(&session),
+        Cmd::List { output } => list::list(&session, output.format),
         Cmd::Run { name } => run::run(&session, &name),
-        Cmd::Check { name, memcheck } => check::check(session, name.as_deref(), memcheck),
+        Cmd::Check {
+            name,
+            memcheck,
+            output,
+        } => check::check(session, name.as_deref(), memcheck, output.format),
         Cmd::Hint { name, all } => hint::hint(session, &name, all),
         Cmd::Reset { name } => reset::reset(session, &name),
-        Cmd::Verify { memcheck } => verify::verify(&session, memcheck),
+        Cmd::Verify { memcheck, output } => verify::verify(&session, memcheck, output.format),
     }
 }
 

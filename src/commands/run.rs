@@ -5,7 +5,7 @@ use anyhow::Result;
 use super::{Outcome, Session};
 use crate::course::Variant;
 use crate::judge::Verdict;
-use crate::report;
+use crate::report::human as report;
 
 /// Shows what the learner's program does, without comparing its output.
 pub fn run(session: &Session, name: &str) -> Result<Outcome> {

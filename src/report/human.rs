@@ -1,13 +1,149 @@
-//! Wording verdicts, hints and program output for a person. Every function
-//! returns text; the commands decide where it goes.
+//! Wording verdicts, hints and program output for a person. The functions
+//! return text; [`Human`] prints it for the commands.
 
 use colored::Colorize;
 
-use crate::course::Exercise;
+use super::{CheckReport, Reporter, VerifyResult};
+use crate::course::{Course, Exercise};
 use crate::diff;
 use crate::exec::RunOutcome;
 use crate::heap::{HeapReport, human_bytes};
 use crate::judge::Verdict;
+use crate::state::State;
+
+/// Prints colored text for a person.
+pub struct Human {
+    /// Width of the longest exercise name, to align columns.
+    width: usize,
+}
+
+impl Human {
+    /// A reporter for `course`.
+    pub fn new(course: &Course) -> Self {
+        let width = course
+            .exercises
+            .iter()
+            .map(|e| e.name.len())
+            .max()
+            .unwrap_or(0);
+        Human { width }
+    }
+}
+
+impl Reporter for Human {
+    fn check_started(&mut self, exercise: &Exercise) {
+        print!("{}", description(exercise));
+    }
+
+    fn checked(&mut self, report: &CheckReport<'_>) {
+        let attempt = report.attempt;
+        print!("{}", heap_summary(attempt.heap.as_ref()));
+        print!("{}", verdict(&attempt.verdict));
+        match &attempt.verdict {
+            Verdict::HeapLimit(_) => {
+                if let Some(note) = &report.exercise.heap_hint {
+                    println!("  In this exercise: {note}");
+                }
+            }
+            // Crashes and odd exits are explained best by what the program printed.
+            Verdict::Crash { .. } | Verdict::ExitCode { .. } => {
+                if let Some(outcome) = &attempt.outcome {
+                    print!("{}", program_output(outcome));
+                }
+            }
+            _ => {}
+        }
+        if let Some(shown) = report.hints_shown {
+            print!("{}", hints(report.exercise, shown));
+        } else if attempt.verdict.passed() {
+            match report.next {
+                Some(next) => println!("Next: memlings check {next}"),
+                None => println!("That was the last one: the course is complete!"),
+            }
+        }
+    }
+
+    fn all_done(&mut self) {
+        println!("{} every exercise is done. Well done!", "✓".green().bold());
+    }
+
+    fn verified(&mut self, exercise: &Exercise, result: &VerifyResult) {
+        let mark = if result.ok() {
+            "✓".green().bold()
+        } else {
+            "✗".red().bold()
+        };
+        let (summary, detail) = match result {
+            VerifyResult::Verified { memcheck, template } => (
+                format!(
+                    "solution passes{}; template fails ({})",
+                    if *memcheck { " memcheck" } else { "" },
+                    template.label()
+                ),
+                None,
+            ),
+            VerifyResult::NoSolution(path) => {
+                (format!("no reference solution at {}", path.display()), None)
+            }
+            VerifyResult::SolutionFails(v) => (
+                format!("the solution does not pass ({})", v.label()),
+                Some(verdict(v)),
+            ),
+            VerifyResult::TemplatePasses => (
+                "the untouched template already passes; it must fail until completed".into(),
+                None,
+            ),
+        };
+        println!(
+            "{mark} {:width$}  {summary}",
+            exercise.name,
+            width = self.width
+        );
+        for line in detail.iter().flat_map(|d| d.lines()) {
+            println!("    {line}");
+        }
+    }
+
+    fn verify_finished(&mut self, failures: usize, total: usize) {
+        if failures == 0 {
+            println!("{} all {total} exercises verified", "✓".green().bold());
+        } else {
+            println!(
+                "{} {failures} of {total} exercises failed verification",
+                "✗".red().bold()
+            );
+        }
+    }
+
+    fn listed(&mut self, course: &Course, state: &State) {
+        println!("{}", course.title.bold());
+        let next = course
+            .exercises
+            .iter()
+            .position(|e| !state.is_done(&e.name));
+        for (i, exercise) in course.exercises.iter().enumerate() {
+            let status = if state.is_done(&exercise.name) {
+                "done".green().to_string()
+            } else {
+                "pending".yellow().to_string()
+            };
+            let marker = if Some(i) == next { "→" } else { " " };
+            println!(
+                "{marker} {:width$}  {status}",
+                exercise.name,
+                width = self.width
+            );
+        }
+        let total = course.exercises.len();
+        let done = course
+            .exercises
+            .iter()
+            .filter(|e| state.is_done(&e.name))
+            .count();
+        let percent = (done * 100).checked_div(total).unwrap_or(100);
+        println!("Progress: {done}/{total} done ({percent}%)");
+    }
+}
 
 /// The exercise's heading and description.
 pub fn description(exercise: &Exercise) -> String {

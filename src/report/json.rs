@@ -1,0 +1,129 @@
+//! JSON lines for machines: one object per judged exercise, per verified
+//! exercise, and per listing. Field names are a stable interface.
+
+use serde_json::{Value, json};
+
+use super::{CheckReport, Reporter, VerifyResult};
+use crate::course::{Course, Exercise};
+use crate::heap::HeapReport;
+use crate::judge::Verdict;
+use crate::state::State;
+
+/// Writes JSON lines to stdout.
+pub struct Json;
+
+impl Reporter for Json {
+    fn check_started(&mut self, _exercise: &Exercise) {}
+
+    fn checked(&mut self, report: &CheckReport<'_>) {
+        let attempt = report.attempt;
+        let mut object = json!({
+            "event": "check",
+            "exercise": report.exercise.name,
+            "passed": attempt.verdict.passed(),
+            "verdict": verdict(&attempt.verdict),
+            "heap": attempt.heap.as_ref().map(heap),
+        });
+        if let Some(outcome) = &attempt.outcome {
+            object["elapsed_ms"] = json!(outcome.elapsed.as_millis());
+            object["stdout"] = json!(String::from_utf8_lossy(&outcome.stdout));
+            object["stderr"] = json!(String::from_utf8_lossy(&outcome.stderr));
+        }
+        if let Some(shown) = report.hints_shown {
+            let hints = &report.exercise.hints;
+            object["hint"] = json!(shown.checked_sub(1).and_then(|i| hints.get(i)));
+            object["hint_level"] = json!(shown);
+        }
+        println!("{object}");
+    }
+
+    fn all_done(&mut self) {
+        println!(
+            "{}",
+            json!({ "event": "check", "exercise": null, "all_done": true })
+        );
+    }
+
+    fn verified(&mut self, exercise: &Exercise, result: &VerifyResult) {
+        let (problem, detail) = match result {
+            VerifyResult::Verified { template, .. } => (None, Some(verdict(template))),
+            VerifyResult::NoSolution(path) => (Some("no solution"), Some(json!(path))),
+            VerifyResult::SolutionFails(v) => (Some("solution fails"), Some(verdict(v))),
+            VerifyResult::TemplatePasses => (Some("template passes"), None),
+        };
+        let object = json!({
+            "event": "verify",
+            "exercise": exercise.name,
+            "ok": result.ok(),
+            "problem": problem,
+            "detail": detail,
+        });
+        println!("{object}");
+    }
+
+    fn verify_finished(&mut self, failures: usize, total: usize) {
+        let object = json!({ "event": "verify_summary", "failures": failures, "total": total });
+        println!("{object}");
+    }
+
+    fn listed(&mut self, course: &Course, state: &State) {
+        let exercises: Vec<Value> = course
+            .exercises
+            .iter()
+            .map(|e| json!({ "name": e.name, "done": state.is_done(&e.name) }))
+            .collect();
+        let done = exercises.iter().filter(|e| e["done"] == true).count();
+        let object = json!({
+            "event": "list",
+            "title": course.title,
+            "exercises": exercises,
+            "done": done,
+            "total": course.exercises.len(),
+        });
+        println!("{object}");
+    }
+}
+
+fn heap(report: &HeapReport) -> Value {
+    json!({
+        "allocs": report.allocs,
+        "reallocs": report.reallocs,
+        "frees": report.frees,
+        "peak_bytes": report.peak,
+        "leaked_bytes": report.leaked,
+    })
+}
+
+/// A verdict as `{"kind": label, ...details}`.
+pub fn verdict(verdict: &Verdict) -> Value {
+    let details = match verdict {
+        Verdict::Pass | Verdict::Interrupted => json!({}),
+        Verdict::WrongOutput { expected, actual } => {
+            json!({ "expected": expected, "actual": actual })
+        }
+        Verdict::CompileError { diagnostics } => json!({ "diagnostics": diagnostics }),
+        Verdict::Panic { message, location } => {
+            json!({ "message": message, "location": location })
+        }
+        Verdict::Crash { signal, cause } => json!({ "signal": signal, "cause": cause }),
+        Verdict::ExitCode { code } => json!({ "code": code }),
+        Verdict::Timeout { limit_ms } => json!({ "limit_ms": limit_ms }),
+        Verdict::OutputLimit {
+            stream,
+            limit_bytes,
+        } => json!({ "stream": stream.name(), "limit_bytes": limit_bytes }),
+        Verdict::MemoryLimit { limit_mb } => json!({ "limit_mb": limit_mb }),
+        Verdict::HeapLimit(v) => json!({
+            "limit": format!("{:?}", v.kind).to_lowercase(),
+            "actual": v.actual,
+            "max": v.limit,
+            "message": v.describe(),
+        }),
+        Verdict::MemoryError(f) => json!({ "error": f.headline, "frames": f.frames }),
+    };
+    let mut object = json!({ "kind": verdict.label() });
+    if let (Some(target), Value::Object(extra)) = (object.as_object_mut(), details) {
+        target.extend(extra);
+    }
+    object
+}
