@@ -72,6 +72,8 @@ pub enum Cmd {
         #[command(flatten)]
         output: Output,
     },
+    /// Check the next pending exercise again every time a file is saved
+    Watch,
     /// Reveal the next hint of an exercise
     Hint {
         /// Exercise name

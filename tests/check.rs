@@ -215,3 +215,64 @@ fn json_reports_for_machines() {
     assert_eq!(lines[2]["event"], "verify_summary");
     assert_eq!(lines[2]["failures"], 2);
 }
+
+#[test]
+fn watch_rechecks_on_save_and_moves_on() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let course = TestCourse::new()
+        .exercise("first", "fn main() { todo!() }", "hello\nworld\n", "")
+        .exercise("second", "fn main() { todo!() }", "x\n", "")
+        .build();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("memlings"))
+        .args(["--color", "never", "--course"])
+        .arg(course.root())
+        .arg("watch")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for = |needle: &str| {
+        let mut seen = Vec::new();
+        loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("never saw {needle:?} in {seen:#?}"));
+            if line.contains(needle) {
+                return;
+            }
+            seen.push(line);
+        }
+    };
+    wait_for("Exercise first");
+    wait_for("Watching for changes");
+    std::fs::write(course.learner_file("first"), HELLO).unwrap();
+    wait_for("passed");
+    wait_for("Exercise second");
+    wait_for("Hint 1/2: first hint for second");
+    wait_for("Watching for changes");
+    // A failing save repeats the revealed hint instead of spending the next.
+    std::fs::write(
+        course.learner_file("second"),
+        "fn main() { println!(\"y\"); }",
+    )
+    .unwrap();
+    wait_for("wrong output");
+    wait_for("Hint 1/2: first hint for second");
+    // SAFETY: plain kill(2) on a child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let state = std::fs::read_to_string(course.root().join(".memlings/state.toml")).unwrap();
+    let state: toml::Table = state.parse().unwrap();
+    assert_eq!(state["hints"]["second"].as_integer(), Some(1), "{state}");
+}

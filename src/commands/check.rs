@@ -7,6 +7,14 @@ use crate::course::Variant;
 use crate::judge::Verdict;
 use crate::report::{self, CheckReport, Format};
 
+/// After a failure, whether to reveal one more hint or only repeat the
+/// ones already revealed (watch mode, where every save is a check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HintPolicy {
+    RevealNext,
+    KeepLevel,
+}
+
 /// Checks `name`, or the first pending exercise.
 pub fn check(
     mut session: Session,
@@ -15,8 +23,19 @@ pub fn check(
     format: Format,
 ) -> Result<Outcome> {
     super::require_valgrind(memcheck)?;
+    check_with(&mut session, name, memcheck, format, HintPolicy::RevealNext)
+}
+
+/// `check`, with the hint policy chosen by the caller.
+pub fn check_with(
+    session: &mut Session,
+    name: Option<&str>,
+    memcheck: bool,
+    format: Format,
+    hints: HintPolicy,
+) -> Result<Outcome> {
     let mut reporter = report::reporter(format, &session.course);
-    let Some(name) = name.map(str::to_owned).or_else(|| next_pending(&session)) else {
+    let Some(name) = name.map(str::to_owned).or_else(|| next_pending(session)) else {
         reporter.all_done();
         return Ok(Outcome::Success);
     };
@@ -31,12 +50,16 @@ pub fn check(
         }
         _ => {
             session.state.done.remove(&name);
-            let shown = session.state.reveal_hint(&name, exercise.hints.len());
+            let total = exercise.hints.len();
+            let shown = match (hints, session.state.hints_shown(&name)) {
+                (HintPolicy::KeepLevel, shown) if shown > 0 => shown,
+                _ => session.state.reveal_hint(&name, total),
+            };
             (Outcome::Failed, Some(shown))
         }
     };
     session.save()?;
-    let next = next_pending(&session);
+    let next = next_pending(session);
     reporter.checked(&CheckReport {
         exercise: &exercise,
         attempt: &attempt,
@@ -46,7 +69,8 @@ pub fn check(
     Ok(outcome)
 }
 
-fn next_pending(session: &Session) -> Option<String> {
+/// The first exercise not yet done.
+pub fn next_pending(session: &Session) -> Option<String> {
     session
         .course
         .exercises

@@ -7,6 +7,7 @@ mod list;
 mod reset;
 mod run;
 mod verify;
+mod watch;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -38,8 +39,15 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
         init::init(dir, course_dir.as_deref())?;
         return Ok(Outcome::Success);
     }
-    let session = Session::open(course_dir.as_deref().unwrap_or(Path::new(".")), color)?;
+    let dir = course_dir.as_deref().unwrap_or(Path::new("."));
+    if let Cmd::Watch = cmd {
+        // Watch takes the lock only while it checks, so that `hint` and
+        // friends work from another terminal in between.
+        return watch::watch(dir, color);
+    }
+    let session = Session::open(dir, color)?;
     match cmd {
+        Cmd::Watch => unreachable!("handled above"),
         Cmd::Init { .. } => unreachable!("handled above"),
         Cmd::List { output } => list::list(&session, output.format),
         Cmd::Run { name } => run::run(&session, &name),
@@ -65,7 +73,7 @@ pub struct Session {
 }
 
 impl Session {
-    fn open(dir: &Path, color: bool) -> Result<Session> {
+    pub fn open(dir: &Path, color: bool) -> Result<Session> {
         let course = Course::load(dir)?;
         let workspace = Workspace::new(&course.root);
         let lock = workspace.lock()?;

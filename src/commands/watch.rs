@@ -1,0 +1,98 @@
+//! `memlings watch`: check the next pending exercise, then again whenever
+//! a file of the course changes, until the course is done or Ctrl-C.
+
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use colored::Colorize;
+use notify::{EventKind, RecursiveMode, Watcher};
+
+use super::check::{HintPolicy, check_with, next_pending};
+use super::{Outcome, Session};
+use crate::interrupt;
+use crate::report::Format;
+use crate::workspace;
+
+/// Editors save in bursts (temp file, rename, chmod); wait this long for
+/// quiet before checking.
+const SETTLE: Duration = Duration::from_millis(150);
+/// How often to look for Ctrl-C while waiting.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Runs the watch loop on the course in `dir`.
+pub fn watch(dir: &Path, color: bool) -> Result<Outcome> {
+    let (tx, changes) = mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event {
+            let relevant = !matches!(event.kind, EventKind::Access(_))
+                && event.paths.iter().any(|p| !is_runner_file(p));
+            if relevant {
+                // The loop may have ended; a lost event is harmless then.
+                let _ = tx.send(());
+            }
+        }
+    })
+    .context("cannot watch the course directory")?;
+    watcher
+        .watch(dir, RecursiveMode::Recursive)
+        .with_context(|| format!("cannot watch {}", dir.display()))?;
+
+    loop {
+        {
+            // A session per round: the lock is held only while checking.
+            let mut session = Session::open(dir, color)?;
+            if next_pending(&session).is_none() {
+                println!("{} every exercise is done. Well done!", "✓".green().bold());
+                return Ok(Outcome::Success);
+            }
+            let outcome = check_with(
+                &mut session,
+                None,
+                false,
+                Format::Human,
+                HintPolicy::KeepLevel,
+            )?;
+            if outcome == Outcome::Interrupted {
+                return Ok(outcome);
+            }
+            if outcome == Outcome::Success && next_pending(&session).is_some() {
+                // Passed: go straight on to the next exercise.
+                continue;
+            }
+        }
+        println!(
+            "{}",
+            "Watching for changes: save a file to check again, `memlings hint NAME` in another terminal for more help, Ctrl-C to stop."
+                .dimmed()
+        );
+        if !wait_for_change(&changes) {
+            return Ok(Outcome::Interrupted);
+        }
+        println!("\n{}", "── change detected, checking again ──".dimmed());
+    }
+}
+
+/// Waits for a change and then for quiet; `false` on Ctrl-C.
+fn wait_for_change(changes: &Receiver<()>) -> bool {
+    loop {
+        if interrupt::requested() {
+            return false;
+        }
+        match changes.recv_timeout(POLL) {
+            Ok(()) => break,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return false,
+        }
+    }
+    while changes.recv_timeout(SETTLE).is_ok() {}
+    !interrupt::requested()
+}
+
+/// The runner's own files (builds, state, scratch runs) change during every
+/// check and must not trigger another.
+fn is_runner_file(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == workspace::DIR)
+        || path.components().any(|c| c.as_os_str() == "target")
+}
