@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TestCourse, texts};
+use common::{TestCourse, spawn_cmd, texts};
 
 const HELLO: &str = r#"fn main() { println!("hello"); println!("world"); }"#;
 
@@ -227,10 +227,7 @@ fn watch_rechecks_on_save_and_moves_on() {
         .exercise("first", "fn main() { todo!() }", "hello\nworld\n", "")
         .exercise("second", "fn main() { todo!() }", "x\n", "")
         .build();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("memlings"))
-        .args(["--color", "never", "--course"])
-        .arg(course.root())
-        .arg("watch")
+    let mut child = spawn_cmd(course.root(), &["watch"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

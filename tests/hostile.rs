@@ -4,11 +4,11 @@
 mod common;
 
 use std::fs;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use common::{TestCourse, process_gone, texts};
+use common::{TestCourse, process_gone, spawn_cmd, texts};
 
 /// Writes the program's pid to `pid` in its cwd (the scratch directory).
 const SAVE_PID: &str = r#"std::fs::write("pid", std::process::id().to_string()).unwrap();"#;
@@ -114,10 +114,7 @@ fn a_looping_program_and_its_children_die_on_timeout() {
 
 /// Runs `check x` while sampling the runner's peak RSS (VmHWM) in KiB.
 fn check_with_peak_rss(course: &TestCourse) -> (Option<i32>, String, u64) {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("memlings"))
-        .args(["--color", "never", "--course"])
-        .arg(course.root())
-        .args(["check", "x"])
+    let mut child = spawn_cmd(course.root(), &["check", "x"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -268,10 +265,7 @@ fn crlf_output_passes() {
 fn ctrl_c_kills_the_program_and_exits_130() {
     let course = course("loop { std::hint::spin_loop(); }", "timeout_ms = 60000");
     course.cmd(&["hint", "x"]).assert().code(0);
-    let mut runner = Command::new(assert_cmd::cargo::cargo_bin("memlings"))
-        .args(["--color", "never", "--course"])
-        .arg(course.root())
-        .args(["check", "x"])
+    let mut runner = spawn_cmd(course.root(), &["check", "x"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -306,10 +300,7 @@ fn concurrent_checks_wait_for_each_other_and_keep_state_valid() {
     let course = course(body, "");
     course.cmd(&["check", "x"]).assert().code(0);
     let spawn = || {
-        Command::new(assert_cmd::cargo::cargo_bin("memlings"))
-            .args(["--color", "never", "--course"])
-            .arg(course.root())
-            .args(["check", "x"])
+        spawn_cmd(course.root(), &["check", "x"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

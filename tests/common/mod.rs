@@ -91,6 +91,17 @@ pub fn memlings(course: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// The binary as a plain `std::process::Command`, for tests that spawn it
+/// and watch it run (signals, memory, streaming output).
+pub fn spawn_cmd(course: &Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("memlings"));
+    cmd.args(["--color", "never", "--course"])
+        .arg(course)
+        .args(args);
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
 /// Standard output and error of a finished command, as text.
 pub fn texts(output: &std::process::Output) -> (String, String) {
     (
