@@ -44,7 +44,12 @@ pub enum CourseError {
         reason: &'static str,
     },
     /// A file named by the course does not exist.
-    #[error("{}: exercise {exercise:?}: {key} file {} does not exist", path.display(), missing.display())]
+    #[error(
+        "{}: exercise {exercise:?}: {key} file {} does not exist{}",
+        path.display(),
+        missing.display(),
+        if *key == "path" { " (in a workspace made by `memlings init`, the original template is kept in .memlings/originals/)" } else { "" }
+    )]
     MissingFile {
         path: PathBuf,
         exercise: String,
