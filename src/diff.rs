@@ -2,6 +2,8 @@
 //! differences (trailing spaces, tabs, carriage returns, a missing final
 //! newline) made visible. Pure: returns text, never prints.
 
+use std::time::Duration;
+
 use colored::Colorize;
 use similar::{ChangeTag, TextDiff};
 
@@ -9,42 +11,65 @@ use crate::judge::normalize;
 
 /// How many unchanged lines to show around each change.
 const CONTEXT: usize = 3;
+/// A diff longer than this is cut: the first screenfuls say enough.
+const MAX_LINES: usize = 200;
+/// Past this, similar falls back to a coarser (still correct) diff, so a
+/// huge output cannot stall the report.
+const DIFF_DEADLINE: Duration = Duration::from_secs(1);
 
 /// Renders a unified-style diff: `-` lines are expected, `+` lines actual.
 /// The comparison runs on normalised text (the same rule as the judge);
-/// the actual lines are shown raw so that what was normalised stays visible.
+/// actual lines that normalising changed are shown raw, so that what was
+/// normalised stays visible.
 pub fn render(expected: &str, actual: &str) -> String {
     let (exp_norm, act_norm) = (normalize(expected), normalize(actual));
     let raw_actual: Vec<&str> = actual.split('\n').collect();
-    let diff = TextDiff::from_lines(&exp_norm, &act_norm);
-    let mut out = String::new();
+    let last_actual = act_norm.lines().count().checked_sub(1);
+    let no_final_newline = !actual.is_empty() && !actual.ends_with('\n');
+    let diff = TextDiff::configure()
+        .timeout(DIFF_DEADLINE)
+        .diff_lines(&exp_norm, &act_norm);
+    let mut lines = Vec::new();
     for (i, group) in diff.grouped_ops(CONTEXT).iter().enumerate() {
         if i > 0 {
-            out.push_str(&format!("{}\n", "  ...".dimmed()));
+            lines.push(format!("{}", "  ...".dimmed()));
         }
         for op in group {
             for change in diff.iter_inline_changes(op) {
-                let line = match (change.tag(), change.new_index()) {
-                    (ChangeTag::Equal | ChangeTag::Insert, Some(n)) => {
+                let shown: String = change
+                    .iter_strings_lossy()
+                    .map(|(emph, s)| emphasize(&visible(&s), emph))
+                    .collect();
+                let shown = match change.new_index() {
+                    Some(n) if change.tag() != ChangeTag::Delete => {
                         let raw = raw_actual.get(n).copied().unwrap_or_default();
-                        let last = n + 1 == act_norm.lines().count();
-                        visible_raw(raw, last && !actual.ends_with('\n'))
+                        let at_end = Some(n) == last_actual && no_final_newline;
+                        if raw.ends_with([' ', '\t', '\r']) || at_end {
+                            visible_raw(raw, at_end)
+                        } else {
+                            shown
+                        }
                     }
-                    _ => change
-                        .iter_strings_lossy()
-                        .map(|(emph, s)| emphasize(&visible(&s), emph))
-                        .collect(),
+                    _ => shown,
                 };
-                let line = line.trim_end_matches('\n').to_owned();
-                out.push_str(&match change.tag() {
-                    ChangeTag::Delete => format!("{} {}\n", "-".red().bold(), line.red()),
-                    ChangeTag::Insert => format!("{} {}\n", "+".green().bold(), line.green()),
-                    ChangeTag::Equal => format!("  {}\n", line.dimmed()),
+                let line = shown.trim_end_matches('\n');
+                lines.push(match change.tag() {
+                    ChangeTag::Delete => format!("{} {}", "-".red().bold(), line.red()),
+                    ChangeTag::Insert => format!("{} {}", "+".green().bold(), line.green()),
+                    ChangeTag::Equal => format!("  {}", line.dimmed()),
                 });
             }
         }
     }
-    out
+    let hidden = lines.len().saturating_sub(MAX_LINES);
+    lines.truncate(MAX_LINES);
+    if hidden > 0 {
+        lines.push(format!(
+            "{}",
+            format!("  ... diff cut here, {hidden} more lines").dimmed()
+        ));
+    }
+    lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
 /// Explains the symbols used by [`render`].
@@ -129,6 +154,14 @@ mod tests {
         assert!(out.contains("- x→y"), "{out}");
         assert!(out.contains("+ x y··␍"), "{out}");
         assert!(out.contains("+ last⏎̸"), "{out}");
+    }
+
+    #[test]
+    fn long_diffs_are_cut() {
+        let expected: String = (0..1000).map(|i| format!("line {i}\n")).collect();
+        let out = plain(&expected, "");
+        assert_eq!(out.lines().count(), MAX_LINES + 1);
+        assert!(out.ends_with("diff cut here, 800 more lines\n"), "{out}");
     }
 
     #[test]
