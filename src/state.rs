@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::workspace::write_atomic;
+use crate::workspace::{claim_unique, write_atomic};
 
 /// Progress in one course.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,7 +49,9 @@ impl State {
         match parsed {
             Ok(state) => Ok((state, Recovery::Clean)),
             Err(reason) => {
-                let backup = path.with_extension("toml.corrupt");
+                // Never overwrite the copy of an earlier corruption.
+                let dir = path.parent().unwrap_or(Path::new("."));
+                let backup = claim_unique(dir, "state.corrupt", "toml")?;
                 fs::rename(path, &backup)
                     .with_context(|| format!("cannot move corrupt {} aside", path.display()))?;
                 Ok((State::default(), Recovery::SetAside { backup, reason }))

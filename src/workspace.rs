@@ -111,12 +111,21 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
 /// Copies `file` into `dir` under a timestamped name that never overwrites
 /// an earlier backup; returns the backup's path.
 pub fn backup(file: &Path, dir: &Path, label: &str) -> Result<PathBuf> {
+    let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("bak");
+    let target = claim_unique(dir, label, ext)?;
+    fs::copy(file, &target)
+        .with_context(|| format!("cannot back up {} to {}", file.display(), target.display()))?;
+    Ok(target)
+}
+
+/// Creates a new empty file `dir/LABEL-<unix time>[-N].EXT` that did not
+/// exist before, so that keeping a copy never overwrites an earlier one.
+pub fn claim_unique(dir: &Path, label: &str, ext: &str) -> Result<PathBuf> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let stamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("bak");
     for n in 0u32.. {
         let suffix = if n == 0 {
             String::new()
@@ -125,17 +134,10 @@ pub fn backup(file: &Path, dir: &Path, label: &str) -> Result<PathBuf> {
         };
         let target = dir.join(format!("{label}-{stamp}{suffix}.{ext}"));
         match File::create_new(&target) {
-            Ok(_) => {
-                fs::copy(file, &target).with_context(|| {
-                    format!("cannot back up {} to {}", file.display(), target.display())
-                })?;
-                return Ok(target);
-            }
+            Ok(_) => return Ok(target),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot create {}", target.display()));
-            }
+            Err(e) => return Err(e).with_context(|| format!("cannot create {}", target.display())),
         }
     }
-    unreachable!("u32 backup suffixes exhausted")
+    unreachable!("u32 suffixes exhausted")
 }

@@ -327,6 +327,24 @@ fn a_corrupt_state_file_is_set_aside_with_a_warning() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("progress file was unreadable"), "{stderr}");
     assert!(stdout.contains("x  pending"), "{stdout}");
-    let kept = course.root().join(".memlings/state.toml.corrupt");
-    assert_eq!(fs::read(kept).unwrap(), b"\xff\x00garbage [[[");
+    let kept_path = stderr
+        .split("The old file is kept at ")
+        .nth(1)
+        .expect("names the kept copy")
+        .trim();
+    assert_eq!(fs::read(kept_path).unwrap(), b"\xff\x00garbage [[[");
+    // A second corruption keeps its own copy beside the first.
+    fs::write(&state, b"again").unwrap();
+    course.cmd(&["list"]).assert().code(0);
+    let copies = fs::read_dir(course.root().join(".memlings"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("state.corrupt")
+        })
+        .count();
+    assert_eq!(copies, 2);
 }

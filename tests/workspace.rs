@@ -42,11 +42,14 @@ fn builtin_course_templates_fail_with_hints_and_solutions_pass() {
 
     let exercises = course_exercises();
     assert!(exercises.len() >= 3);
-    for (name, _) in &exercises {
+    for (i, (name, _)) in exercises.iter().enumerate() {
         let out = memlings(&ws, &["check", name]).output().unwrap();
         let (stdout, stderr) = texts(&out);
         assert_eq!(out.status.code(), Some(1), "{name}: {stdout}{stderr}");
         assert!(stdout.contains("Hint 1/"), "{name} shows a hint: {stdout}");
+        // Only the first build compiles the dependencies, and says so.
+        let notice = stderr.contains("Compiling dependencies (memmap2)");
+        assert_eq!(notice, i == 0, "{name}: {stderr}");
     }
     for (name, path) in &exercises {
         fs::copy(
