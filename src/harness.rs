@@ -66,29 +66,58 @@ impl<'a> Harness<'a> {
         color: bool,
     ) -> Result<BuildOutcome, HarnessError> {
         let (first_build, accounted) = self.prepare()?;
-        if first_build {
+        if first_build && !self.course.dependencies.is_empty() {
             eprintln!(
                 "Compiling dependencies ({}) for the first time; later builds reuse them...",
                 self.dependency_names()
             );
         }
         let bin = bin_name(exercise, variant);
+        let (success, messages, stderr) = self.cargo_build(&bin, color, first_build)?;
+        if crate::interrupt::requested() {
+            return Err(HarnessError::Interrupted);
+        }
+        if first_build && success {
+            self.mark_dependencies_built();
+        }
+        match (success, messages.executable) {
+            (true, Some(exe)) => Ok(BuildOutcome::Built {
+                exe,
+                heap: accounted.contains(&bin),
+            }),
+            _ if !messages.errors.is_empty() => Ok(BuildOutcome::CompileError(self.display_paths(
+                &messages.errors.join("\n"),
+                exercise,
+                variant,
+            ))),
+            _ => Err(HarnessError::Cargo { stderr }),
+        }
+    }
+
+    /// Runs `cargo build` for one bin; returns whether it succeeded, its
+    /// JSON messages, and its stderr (for failures before compiling).
+    fn cargo_build(
+        &self,
+        bin: &str,
+        color: bool,
+        first_build: bool,
+    ) -> Result<(bool, Messages, String), HarnessError> {
+        let format = match color {
+            true => "json-diagnostic-rendered-ansi",
+            false => "json",
+        };
         let mut child = Command::new(cargo())
             .arg("build")
             .arg("--manifest-path")
             .arg(self.dir.join("Cargo.toml"))
-            .args(["--bin", &bin, "--message-format"])
-            .arg(if color {
-                "json-diagnostic-rendered-ansi"
-            } else {
-                "json"
-            })
+            .args(["--bin", bin, "--message-format", format])
             .env("CARGO_TARGET_DIR", self.dir.join("target"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|source| HarnessError::CargoMissing { source })?;
+        // Drain stderr on its own thread so neither pipe can fill and block.
         let stderr = child.stderr.take().map(|mut pipe| {
             thread::spawn(move || {
                 let mut text = String::new();
@@ -105,24 +134,7 @@ impl<'a> Harness<'a> {
             .wait()
             .map_err(|source| HarnessError::CargoMissing { source })?;
         let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
-        if crate::interrupt::requested() {
-            return Err(HarnessError::Interrupted);
-        }
-        if first_build && status.success() {
-            self.mark_dependencies_built();
-        }
-        match (status.success(), messages.executable) {
-            (true, Some(exe)) => Ok(BuildOutcome::Built {
-                exe,
-                heap: accounted.contains(&bin),
-            }),
-            _ if !messages.errors.is_empty() => Ok(BuildOutcome::CompileError(self.display_paths(
-                &messages.errors.join("\n"),
-                exercise,
-                variant,
-            ))),
-            _ => Err(HarnessError::Cargo { stderr }),
-        }
+        Ok((status.success(), messages, stderr))
     }
 
     /// Reads Cargo's JSON messages, reporting dependency progress on the first build.
@@ -227,11 +239,7 @@ impl<'a> Harness<'a> {
             .keys()
             .map(String::as_str)
             .collect();
-        if names.is_empty() {
-            "std only".into()
-        } else {
-            names.join(", ")
-        }
+        names.join(", ")
     }
 
     fn stamp_path(&self) -> PathBuf {
