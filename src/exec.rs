@@ -103,10 +103,9 @@ pub fn run(invocation: &Invocation, cwd: &Path, limits: &Limits) -> io::Result<R
         // Keep panics short and stable; learners can rerun by hand for backtraces.
         .env("RUST_BACKTRACE", "0")
         .process_group(0);
-    let address_space = match invocation.cap_memory {
-        true => limits.memory_limit_mb.saturating_mul(1024 * 1024),
-        false => libc::RLIM_INFINITY,
-    };
+    let address_space = invocation
+        .cap_memory
+        .then(|| limits.memory_limit_mb.saturating_mul(1024 * 1024));
     // SAFETY: the closure runs between fork and exec and only calls
     // setrlimit, which is async-signal-safe; it touches no locks or heap.
     unsafe {
@@ -134,7 +133,9 @@ pub fn run(invocation: &Invocation, cwd: &Path, limits: &Limits) -> io::Result<R
 }
 
 /// Sets the child's resource limits; runs in the child before exec.
-fn limit_resources(address_space: u64) -> io::Result<()> {
+/// Without a cap, the inherited address-space limit is left alone (raising
+/// it could fail for an unprivileged user).
+fn limit_resources(address_space: Option<u64>) -> io::Result<()> {
     let set = |resource, value: u64| {
         let limit = libc::rlimit {
             rlim_cur: value as libc::rlim_t,
@@ -147,7 +148,9 @@ fn limit_resources(address_space: u64) -> io::Result<()> {
             Err(io::Error::last_os_error())
         }
     };
-    set(libc::RLIMIT_AS, address_space)?;
+    if let Some(bytes) = address_space {
+        set(libc::RLIMIT_AS, bytes)?;
+    }
     // A crashing exercise should not litter the workspace with core files.
     set(libc::RLIMIT_CORE, 0)
 }
