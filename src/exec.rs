@@ -137,10 +137,18 @@ pub fn run(invocation: &Invocation, cwd: &Path, limits: &Limits) -> io::Result<R
 /// it could fail for an unprivileged user).
 fn limit_resources(address_space: Option<u64>) -> io::Result<()> {
     let set = |resource, value: u64| {
-        let limit = libc::rlimit {
-            rlim_cur: value as libc::rlim_t,
-            rlim_max: value as libc::rlim_t,
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
         };
+        // SAFETY: `limit` is a valid, writable rlimit for the call.
+        if unsafe { libc::getrlimit(resource, &mut limit) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // Never above the inherited hard limit: only root may raise it.
+        let value = (value as libc::rlim_t).min(limit.rlim_max);
+        limit.rlim_cur = value;
+        limit.rlim_max = value;
         // SAFETY: `limit` is a valid rlimit for the duration of the call.
         if unsafe { libc::setrlimit(resource, &limit) } == 0 {
             Ok(())
