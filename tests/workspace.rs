@@ -159,4 +159,16 @@ fn init_from_another_course_and_reset_keeps_a_backup() {
         fs::read_dir(ws.join(".memlings/backups")).unwrap().count(),
         2
     );
+
+    // A deleted file stops other commands, with advice; reset restores it.
+    fs::remove_file(&file).unwrap();
+    let out = memlings(&ws, &["list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        texts(&out).1.contains("memlings reset NAME"),
+        "{:?}",
+        texts(&out)
+    );
+    memlings(&ws, &["reset", "hello"]).assert().code(0);
+    assert_eq!(fs::read_to_string(&file).unwrap(), "fn main() { todo!() }");
 }

@@ -45,7 +45,10 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
         // friends work from another terminal in between.
         return watch::watch(dir, color);
     }
-    let session = Session::open(dir, color)?;
+    let session = match cmd {
+        Cmd::Reset { .. } => Session::open_with(Course::load_for_repair(dir)?, color)?,
+        _ => Session::open(dir, color)?,
+    };
     match cmd {
         Cmd::Watch => unreachable!("handled above"),
         Cmd::Init { .. } => unreachable!("handled above"),
@@ -74,7 +77,11 @@ pub struct Session {
 
 impl Session {
     pub fn open(dir: &Path, color: bool) -> Result<Session> {
-        let course = Course::load(dir)?;
+        Session::open_with(Course::load(dir)?, color)
+    }
+
+    /// A session on an already loaded course.
+    fn open_with(course: Course, color: bool) -> Result<Session> {
         let workspace = Workspace::new(&course.root);
         let lock = workspace.lock()?;
         let (state, recovery) = State::load(&workspace.state_file())?;

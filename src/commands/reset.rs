@@ -20,8 +20,12 @@ pub fn reset(mut session: Session, name: &str) -> Result<Outcome> {
             original.display()
         )
     })?;
-    let saved = backup(&current, &session.workspace.backups_dir(), &exercise.name)?;
-    println!("Your file was saved to {}", saved.display());
+    if current.exists() {
+        let saved = backup(&current, &session.workspace.backups_dir(), &exercise.name)?;
+        println!("Your file was saved to {}", saved.display());
+    } else {
+        println!("{} was missing; nothing to back up", current.display());
+    }
     write_atomic(&current, &template)
         .with_context(|| format!("cannot restore {}", current.display()))?;
     session.state.done.remove(&exercise.name);

@@ -48,7 +48,7 @@ pub enum CourseError {
         "{}: exercise {exercise:?}: {key} file {} does not exist{}",
         path.display(),
         missing.display(),
-        if *key == "path" { " (in a workspace made by `memlings init`, the original template is kept in .memlings/originals/)" } else { "" }
+        if *key == "path" { "; `memlings reset NAME` restores the template in a workspace made by `memlings init`" } else { "" }
     )]
     MissingFile {
         path: PathBuf,

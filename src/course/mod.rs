@@ -101,7 +101,13 @@ pub enum Variant {
 impl Course {
     /// Loads and validates the course in `root`.
     pub fn load(root: &Path) -> Result<Course, CourseError> {
-        load::load(root)
+        load::load(root, false)
+    }
+
+    /// Like [`Course::load`], but a learner's module may be missing, as
+    /// when `reset` is to restore a deleted file.
+    pub fn load_for_repair(root: &Path) -> Result<Course, CourseError> {
+        load::load(root, true)
     }
 
     /// Finds an exercise by name.
