@@ -345,20 +345,22 @@ impl<'a> CrateRoot<'a> {
     }
 }
 
-/// Renames the one top-level `fn main(` so a wrapper can call it; `None`
-/// if there is not exactly one.
+/// Renames the one `fn main(` that starts a line (comments and strings
+/// mentioning it do not count) so a wrapper can call it; `None` if there is not
+/// exactly one, and the program then runs without accounting.
 fn rename_main(text: &str) -> Option<String> {
+    const MAIN: &str = "fn main(";
     let found: Vec<usize> = text
-        .match_indices("fn main(")
+        .match_indices(MAIN)
         .map(|(i, _)| i)
-        .filter(|&i| i == 0 || text[..i].ends_with(char::is_whitespace))
+        .filter(|&i| {
+            let line_start = text[..i].rfind('\n').map_or(0, |n| n + 1);
+            matches!(text[line_start..i].trim_start(), "" | "pub ")
+        })
         .collect();
     let [at] = found[..] else { return None };
-    Some(format!(
-        "{}fn {RENAMED_MAIN}({}",
-        &text[..at],
-        &text[at + "fn main(".len()..]
-    ))
+    let rest = &text[at + MAIN.len()..];
+    Some(format!("{}fn {RENAMED_MAIN}({rest}", &text[..at]))
 }
 
 /// A path as a Rust string literal, for `#[path]`.
@@ -419,4 +421,30 @@ struct Target {
     name: String,
     #[serde(default)]
     kind: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renames_only_the_top_level_main() {
+        let text = "//! Driver.\nuse x::Y;\n\nfn main() -> io::Result<()> {\n    Ok(())\n}\n";
+        let renamed = rename_main(text).unwrap();
+        assert!(renamed.contains("\nfn __memlings_main() -> io::Result<()> {\n"));
+        assert_eq!(
+            renamed.lines().count(),
+            text.lines().count(),
+            "line numbers kept"
+        );
+        let commented = "/// Call fn main() twice?\n// fn main(\nfn main() {}\n";
+        assert!(
+            rename_main(commented)
+                .unwrap()
+                .ends_with("fn __memlings_main() {}\n")
+        );
+        assert_eq!(rename_main("pub fn helper() {}\n"), None);
+        assert_eq!(rename_main("fn main() {}\nfn main() {}\n"), None);
+        assert!(rename_main("pub fn main() {}").is_some());
+    }
 }

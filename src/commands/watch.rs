@@ -23,11 +23,15 @@ const POLL: Duration = Duration::from_millis(100);
 
 /// Runs the watch loop on the course in `dir`.
 pub fn watch(dir: &Path, color: bool) -> Result<Outcome> {
+    let root = dir
+        .canonicalize()
+        .with_context(|| format!("cannot open {}", dir.display()))?;
+    let watched = root.clone();
     let (tx, changes) = mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event {
             let relevant = !matches!(event.kind, EventKind::Access(_))
-                && event.paths.iter().any(|p| !is_runner_file(p));
+                && event.paths.iter().any(|p| !is_runner_file(&watched, p));
             if relevant {
                 // The loop may have ended; a lost event is harmless then.
                 let _ = tx.send(());
@@ -36,8 +40,8 @@ pub fn watch(dir: &Path, color: bool) -> Result<Outcome> {
     })
     .context("cannot watch the course directory")?;
     watcher
-        .watch(dir, RecursiveMode::Recursive)
-        .with_context(|| format!("cannot watch {}", dir.display()))?;
+        .watch(&root, RecursiveMode::Recursive)
+        .with_context(|| format!("cannot watch {}", root.display()))?;
 
     loop {
         {
@@ -90,9 +94,12 @@ fn wait_for_change(changes: &Receiver<()>) -> bool {
     !interrupt::requested()
 }
 
-/// The runner's own files (builds, state, scratch runs) change during every
-/// check and must not trigger another.
-fn is_runner_file(path: &Path) -> bool {
-    path.components().any(|c| c.as_os_str() == workspace::DIR)
-        || path.components().any(|c| c.as_os_str() == "target")
+/// The runner's own files (builds, state, scratch runs) and Cargo's
+/// `target/` change during every check and must not trigger another.
+fn is_runner_file(root: &Path, path: &Path) -> bool {
+    let top = path
+        .strip_prefix(root)
+        .ok()
+        .and_then(|p| p.components().next());
+    top.is_some_and(|c| c.as_os_str() == workspace::DIR || c.as_os_str() == "target")
 }
