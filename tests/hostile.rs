@@ -261,11 +261,11 @@ fn crlf_output_passes() {
     assert_eq!(code, Some(0), "{stdout}");
 }
 
-#[test]
-fn ctrl_c_kills_the_program_and_exits_130() {
+/// Presses Ctrl-C on `memlings ARGS` once its endless program is running.
+fn interrupt_while_running(args: &[&str]) {
     let course = course("loop { std::hint::spin_loop(); }", "timeout_ms = 60000");
     course.cmd(&["hint", "x"]).assert().code(0);
-    let mut runner = spawn_cmd(course.root(), &["check", "x"])
+    let mut runner = spawn_cmd(course.root(), args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -284,14 +284,32 @@ fn ctrl_c_kills_the_program_and_exits_130() {
     // SAFETY: plain kill(2) on a child we spawned.
     unsafe { libc::kill(runner.id() as i32, libc::SIGINT) };
     let status = runner.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    assert!(process_gone(program), "the program survived Ctrl-C");
+    assert_eq!(status.code(), Some(130), "{args:?}");
+    assert!(
+        process_gone(program),
+        "the program survived Ctrl-C in {args:?}"
+    );
     assert_state_intact(&course);
     let hints = course.cmd(&["hint", "x"]).output().unwrap();
     assert!(
         texts(&hints).0.contains("Hint 2/2"),
         "the earlier hint level survived"
     );
+}
+
+#[test]
+fn ctrl_c_during_check_kills_the_program_and_exits_130() {
+    interrupt_while_running(&["check", "x"]);
+}
+
+#[test]
+fn ctrl_c_during_run_kills_the_program_and_exits_130() {
+    interrupt_while_running(&["run", "x"]);
+}
+
+#[test]
+fn ctrl_c_during_verify_kills_the_program_and_exits_130() {
+    interrupt_while_running(&["verify"]);
 }
 
 #[test]
