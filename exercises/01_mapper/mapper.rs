@@ -34,7 +34,9 @@ impl MemoryMapper {
     /// `NotFound` when the parent directory does not exist.
     pub fn create(path: impl AsRef<Path>, size: usize) -> io::Result<MemoryMapper> {
         // TODO:
-        // 1. Reject `size == 0` with an `io::Error` of kind `InvalidInput`.
+        // 1. Reject `size == 0` with an `io::Error` of kind `InvalidInput`
+        //    and the message "cannot map an empty (0-byte) region" (the
+        //    driver prints it).
         // 2. Open the file read-write, creating it if missing but without
         //    throwing away existing contents (look at `std::fs::OpenOptions`).
         // 3. If it is shorter than `size`, grow it (`File::set_len`).
