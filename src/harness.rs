@@ -275,7 +275,7 @@ impl<'a> Harness<'a> {
 /// Where the heap counter lives inside the harness's `src/`.
 const COUNTER_FILE: &str = "memlings_heap.rs";
 /// What the exercise's own `main` is renamed to when accounting wraps it.
-const RENAMED_MAIN: &str = "__memlings_main";
+pub const RENAMED_MAIN: &str = "__memlings_main";
 
 /// The pieces of one binary's crate root.
 struct CrateRoot<'a> {

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::exec::Invocation;
+use crate::harness::RENAMED_MAIN;
 
 /// Exit status valgrind uses when it found errors (chosen to be unusual).
 pub const ERROR_EXIT_CODE: i32 = 97;
@@ -48,47 +49,67 @@ pub fn invocation(exe: &Path) -> Invocation {
 }
 
 /// The first error memcheck reported: its headline and the stack frames
-/// worth a learner's attention.
+/// worth a learner's attention, then any further stacks valgrind attached
+/// (where the block was allocated or freed), trimmed the same way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub headline: String,
     pub frames: Vec<String>,
+    /// `(header, frames)`, e.g. "Address 0x… is 0 bytes inside a block of
+    /// size 64 free'd" and where that happened.
+    pub details: Vec<(String, Vec<String>)>,
 }
 
+/// How many frames to keep of a stack with none in the learner's code.
+const FALLBACK_FRAMES: usize = 3;
+
 /// Finds the first error block in valgrind's output. `is_learner_frame`
-/// picks the frames in the learner's code; when none match, the first few
-/// frames are kept so the report is never empty.
+/// picks the frames in the learner's code; a stack with none keeps its
+/// first few frames, so the report is never empty.
 pub fn first_error(stderr: &str, is_learner_frame: impl Fn(&str) -> bool) -> Option<Finding> {
     let lines: Vec<&str> = stderr.lines().filter_map(strip_pid_prefix).collect();
     let start = lines
         .iter()
         .position(|l| !l.trim().is_empty() && !is_frame(l))?;
-    let block: Vec<&str> = lines[start..]
-        .iter()
-        .take_while(|l| !l.trim().is_empty())
-        .copied()
-        .collect();
-    // The error's own stack; later stacks (where a block was freed, say)
-    // only add detail.
-    let frames: Vec<&str> = block[1..]
-        .iter()
-        .take_while(|l| is_frame(l))
-        .copied()
-        .collect();
-    let mine: Vec<String> = frames
-        .iter()
-        .filter(|l| is_learner_frame(l))
-        .map(|l| l.trim().to_owned())
-        .collect();
-    let frames = if mine.is_empty() {
-        frames.iter().take(3).map(|l| l.trim().to_owned()).collect()
-    } else {
-        mine
-    };
+    let block = lines[start..].iter().take_while(|l| !l.trim().is_empty());
+    // Split the block into stacks, each a header line and its frames.
+    let mut stacks: Vec<(String, Vec<&str>)> = Vec::new();
+    for line in block {
+        match stacks.last_mut() {
+            Some((_, frames)) if is_frame(line) => frames.push(line),
+            _ => stacks.push((line.trim().to_owned(), Vec::new())),
+        }
+    }
+    let mut stacks = stacks.into_iter().map(|(header, frames)| {
+        let mine: Vec<&str> = frames
+            .iter()
+            .copied()
+            .filter(|l| is_learner_frame(l))
+            .collect();
+        let kept = if mine.is_empty() {
+            frames.into_iter().take(FALLBACK_FRAMES).collect()
+        } else {
+            mine
+        };
+        (header, tidy(&kept))
+    });
+    let (headline, frames) = stacks.next()?;
     Some(Finding {
-        headline: block[0].trim().to_owned(),
+        headline,
         frames,
+        details: stacks.collect(),
     })
+}
+
+/// Hides the accounting wrapper: its `main` frame goes, and the renamed
+/// exercise `main` gets its name back.
+fn tidy(frames: &[&str]) -> Vec<String> {
+    let wrapped = frames.iter().any(|f| f.contains(RENAMED_MAIN));
+    frames
+        .iter()
+        .filter(|f| !(wrapped && f.contains("::main (")))
+        .map(|f| f.trim().replace(RENAMED_MAIN, "main"))
+        .collect()
 }
 
 /// `==1234== text` becomes `text`; lines without the prefix are the
@@ -129,6 +150,21 @@ program stderr line
         assert_eq!(finding.frames.len(), 2, "{finding:?}");
         assert!(finding.frames[0].contains("pool.rs:42"));
         assert!(finding.frames.iter().all(|f| f.contains("exercises")));
+        let (header, frames) = &finding.details[0];
+        assert!(header.ends_with("block of size 64 free'd"), "{header}");
+        assert_eq!(frames, &["at 0x483CA3F: free (vg_replace_malloc.c:540)"]);
+    }
+
+    #[test]
+    fn hides_the_accounting_wrapper() {
+        let frames = [
+            "by 0x1: ex_uaf::__memlings_main (exercises/uaf.rs:14)",
+            "by 0x2: ex_uaf::main (exercises/uaf.rs:22)",
+        ];
+        assert_eq!(
+            tidy(&frames),
+            ["by 0x1: ex_uaf::main (exercises/uaf.rs:14)"]
+        );
     }
 
     #[test]

@@ -255,6 +255,12 @@ pub fn verdict(verdict: &Verdict) -> String {
             for frame in &finding.frames {
                 out.push_str(&format!("    {frame}\n"));
             }
+            for (header, frames) in &finding.details {
+                out.push_str(&format!("  {header}\n"));
+                for frame in frames {
+                    out.push_str(&format!("    {frame}\n"));
+                }
+            }
             out
         }
         Verdict::Interrupted => format!("{} stopped by Ctrl-C\n", "✗ interrupted:".yellow().bold()),

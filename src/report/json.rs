@@ -119,7 +119,11 @@ pub fn verdict(verdict: &Verdict) -> Value {
             "max": v.limit,
             "message": v.describe(),
         }),
-        Verdict::MemoryError(f) => json!({ "error": f.headline, "frames": f.frames }),
+        Verdict::MemoryError(f) => json!({
+            "error": f.headline,
+            "frames": f.frames,
+            "details": f.details.iter().map(|(h, fr)| json!({ "header": h, "frames": fr })).collect::<Vec<_>>(),
+        }),
     };
     let mut object = json!({ "kind": verdict.label() });
     if let (Some(target), Value::Object(extra)) = (object.as_object_mut(), details) {
