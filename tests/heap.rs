@@ -185,7 +185,7 @@ fn wrong_curriculum_solutions_that_leak_or_copy_are_rejected() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("sharing must not copy the data"),
+        stdout.contains("sharing must not copy it"),
         "{stdout}"
     );
 }
