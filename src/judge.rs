@@ -42,6 +42,11 @@ impl Verdict {
         matches!(self, Verdict::Pass)
     }
 
+    /// Whether the program hit a `todo!()`: the learner is not done yet.
+    pub fn is_unfinished(&self) -> bool {
+        matches!(self, Verdict::Panic { message, .. } if message.starts_with("not yet implemented"))
+    }
+
     /// A short label, used in one-line reports.
     pub fn label(&self) -> &'static str {
         match self {

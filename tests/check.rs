@@ -273,3 +273,28 @@ fn watch_rechecks_on_save_and_moves_on() {
     let state: toml::Table = state.parse().unwrap();
     assert_eq!(state["hints"]["second"].as_integer(), Some(1), "{state}");
 }
+
+#[test]
+fn hints_are_spent_on_wrong_answers_not_on_typos_or_todos() {
+    let course = TestCourse::new()
+        .exercise("typo", "fn main() { let x: u8 = \"\"; }", "x\n", "")
+        .exercise("todo", "fn main() { todo!() }", "x\n", "")
+        .exercise("wrong", HELLO, "x\n", "")
+        .build();
+    for name in ["typo", "todo"] {
+        for _ in 0..3 {
+            let out = texts(&course.cmd(&["check", name]).output().unwrap()).0;
+            assert!(out.contains("Hint 1/2"), "{name}: {out}");
+            assert!(!out.contains("Hint 2/2"), "{name}: {out}");
+        }
+    }
+    let first = texts(&course.cmd(&["check", "wrong"]).output().unwrap()).0;
+    assert!(first.contains("Hint 1/2: first hint for wrong"), "{first}");
+    let second = texts(&course.cmd(&["check", "wrong"]).output().unwrap()).0;
+    // Only the newest hint is shown; `hint` lists them all.
+    assert!(
+        second.contains("Hint 2/2: second hint for wrong"),
+        "{second}"
+    );
+    assert!(!second.contains("Hint 1/2"), "{second}");
+}

@@ -184,10 +184,7 @@ fn wrong_curriculum_solutions_that_leak_or_copy_are_rejected() {
         stdout.contains("13 allocations, at most 12 allowed"),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("sharing must not copy it"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("sharing must not copy it"), "{stdout}");
 }
 
 #[test]

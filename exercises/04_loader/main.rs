@@ -23,6 +23,9 @@ enum Data {
     F32(Vec<f32>),
     /// Raw IEEE half-float bits.
     F16(Vec<u16>),
+    /// Any other ggml type id, with its bytes already encoded (for example
+    /// quantised blocks). The writer copies them as they are.
+    Raw(u32, Vec<u8>),
 }
 
 struct TensorSpec {
@@ -45,8 +48,10 @@ struct Marks {
     kv_type_at: Vec<usize>,
     /// Position of the `general.alignment` value, if written.
     alignment_at: Option<usize>,
-    /// Per tensor: position of its first dimension and of its offset field.
+    /// Per tensor: position of its first dimension, of its ggml type and of
+    /// its offset field.
     dims_at: Vec<usize>,
+    type_at: Vec<usize>,
     offset_at: Vec<usize>,
     /// Per tensor: absolute position of its data.
     data_at: Vec<usize>,
@@ -137,6 +142,7 @@ fn write_gguf(metadata: &[(&str, MetaValue)], tensors: &[TensorSpec]) -> (Vec<u8
         match &t.data {
             Data::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             Data::F16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            Data::Raw(_, bytes) => bytes.clone(),
         }
     };
     let mut offset = 0;
@@ -150,7 +156,9 @@ fn write_gguf(metadata: &[(&str, MetaValue)], tensors: &[TensorSpec]) -> (Vec<u8
         let ggml_type: u32 = match t.data {
             Data::F32(_) => 0,
             Data::F16(_) => 1,
+            Data::Raw(ggml_type, _) => ggml_type,
         };
+        marks.type_at.push(out.len());
         out.extend_from_slice(&ggml_type.to_le_bytes());
         marks.offset_at.push(out.len());
         out.extend_from_slice(&(offset as u64).to_le_bytes());

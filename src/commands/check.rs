@@ -50,10 +50,12 @@ pub fn check_with(
         }
         _ => {
             session.state.done.remove(&name);
-            let total = exercise.hints.len();
-            let shown = match (hints, session.state.hints_shown(&name)) {
-                (HintPolicy::KeepLevel, shown) if shown > 0 => shown,
-                _ => session.state.reveal_hint(&name, total),
+            let shown = session.state.hints_shown(&name);
+            let spend = hints == HintPolicy::RevealNext && earns_new_hint(&attempt.verdict);
+            let shown = if shown == 0 || spend {
+                session.state.reveal_hint(&name, exercise.hints.len())
+            } else {
+                shown
             };
             (Outcome::Failed, Some(shown))
         }
@@ -65,8 +67,16 @@ pub fn check_with(
         attempt: &attempt,
         hints_shown,
         next: next.as_deref(),
+        memcheck,
     });
     Ok(outcome)
+}
+
+/// Whether a failure deserves a new hint. Unfinished code (a `todo!()`
+/// still reached) and code that does not compile yet repeat the hints
+/// already revealed instead, so typos do not spend them.
+fn earns_new_hint(verdict: &Verdict) -> bool {
+    !matches!(verdict, Verdict::CompileError { .. }) && !verdict.is_unfinished()
 }
 
 /// The first exercise not yet done.

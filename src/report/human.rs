@@ -1,6 +1,8 @@
 //! Wording verdicts, hints and program output for a person. The functions
 //! return text; [`Human`] prints it for the commands.
 
+use std::path::Path;
+
 use colored::Colorize;
 
 use super::{CheckReport, Reporter, VerifyResult};
@@ -54,11 +56,14 @@ impl Reporter for Human {
             _ => {}
         }
         if let Some(shown) = report.hints_shown {
-            print!("{}", hints(report.exercise, shown));
+            print!("{}", latest_hint(report.exercise, shown));
         } else if attempt.verdict.passed() {
+            if report.memcheck {
+                println!("{} valgrind memcheck found no errors", "✓".green().bold());
+            }
             match report.next {
                 Some(next) => println!("Next: memlings check {next}"),
-                None => println!("That was the last one: the course is complete!"),
+                None => println!("Every exercise is done: the course is complete!"),
             }
         }
     }
@@ -147,7 +152,13 @@ impl Reporter for Human {
 
 /// The exercise's heading and description.
 pub fn description(exercise: &Exercise) -> String {
-    let mut out = format!("{} {}\n", "Exercise".bold(), exercise.name.cyan().bold());
+    let file = Path::new("exercises").join(&exercise.path);
+    let mut out = format!(
+        "{} {}  {}\n",
+        "Exercise".bold(),
+        exercise.name.cyan().bold(),
+        format!("(edit {})", file.display()).dimmed()
+    );
     if let Some(text) = &exercise.description {
         for line in text.trim_end().lines() {
             if line.is_empty() {
@@ -265,6 +276,21 @@ pub fn verdict(verdict: &Verdict) -> String {
         }
         Verdict::Interrupted => format!("{} stopped by Ctrl-C\n", "✗ interrupted:".yellow().bold()),
     }
+}
+
+/// The newest revealed hint, and how to see more.
+pub fn latest_hint(exercise: &Exercise, shown: usize) -> String {
+    let total = exercise.hints.len();
+    let Some(hint) = shown.checked_sub(1).and_then(|i| exercise.hints.get(i)) else {
+        return format!("{} this exercise has no hints\n", "Hint:".yellow().bold());
+    };
+    let label = format!("Hint {shown}/{total}:").yellow().bold();
+    let more = match (shown > 1, shown < total) {
+        (_, true) => format!("`memlings hint {}` reveals the next one", exercise.name),
+        (true, false) => format!("`memlings hint {} --all` shows them all", exercise.name),
+        (false, false) => return format!("{label} {hint}\n"),
+    };
+    format!("{label} {hint}\n{}\n", format!("({more})").dimmed())
 }
 
 /// The revealed hints, the newest emphasised.

@@ -23,6 +23,7 @@ impl Reporter for Json {
             "passed": attempt.verdict.passed(),
             "verdict": verdict(&attempt.verdict),
             "heap": attempt.heap.as_ref().map(heap),
+            "memcheck": report.memcheck,
         });
         if let Some(outcome) = &attempt.outcome {
             object["elapsed_ms"] = json!(outcome.elapsed.as_millis());

@@ -30,6 +30,8 @@ pub struct CheckReport<'a> {
     pub hints_shown: Option<usize>,
     /// After a pass: the next pending exercise, if any.
     pub next: Option<&'a str>,
+    /// Whether the run was under valgrind memcheck.
+    pub memcheck: bool,
 }
 
 /// How one exercise fared in `verify`.
