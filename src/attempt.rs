@@ -22,6 +22,8 @@ pub struct Attempt {
     pub outcome: Option<RunOutcome>,
     /// Heap figures, if the program was built with accounting and exited.
     pub heap: Option<HeapReport>,
+    /// The expected output it was judged against (empty if it never ran).
+    pub expected: String,
 }
 
 /// How to attempt an exercise.
@@ -49,6 +51,7 @@ pub fn attempt(
                 verdict: Verdict::CompileError { diagnostics },
                 outcome: None,
                 heap: None,
+                expected: String::new(),
             });
         }
     };
@@ -98,5 +101,6 @@ pub fn attempt(
         verdict: judge::judge(&outcome, &expected, &ctx),
         outcome: Some(outcome),
         heap,
+        expected,
     })
 }

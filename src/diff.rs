@@ -72,6 +72,50 @@ pub fn render(expected: &str, actual: &str) -> String {
     lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
+/// How far a program that stopped early (a panic, a crash, a timeout) got:
+/// its output against the start of the expected output.
+pub fn render_progress(expected: &str, actual: &str) -> String {
+    let (exp_norm, act_norm) = (normalize(expected), normalize(actual));
+    let expected: Vec<&str> = exp_norm.lines().collect();
+    let actual: Vec<&str> = act_norm.lines().collect();
+    if actual.is_empty() {
+        return format!(
+            "{}\n",
+            "It printed nothing on stdout before it stopped.".dimmed()
+        );
+    }
+    let shared = actual.len().min(expected.len());
+    if expected[..shared] == actual[..shared] {
+        let extra = actual.len() - shared;
+        let mut out = format!(
+            "{}\n",
+            format!("Its first {shared} lines of output were right; the last ones:").dimmed()
+        );
+        for line in &actual[shared.saturating_sub(3)..shared] {
+            out.push_str(&format!("  {}\n", visible(line).dimmed()));
+        }
+        if extra > 0 {
+            out.push_str(&format!(
+                "{}\n",
+                format!("  ... and {extra} lines more than expected").dimmed()
+            ));
+        }
+        return out;
+    }
+    let cut = |lines: &[&str]| {
+        lines[..shared]
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    };
+    format!(
+        "{}\n{}\n{}",
+        "Its output so far, against the start of the expected output:".dimmed(),
+        legend(),
+        render(&cut(&expected), &cut(&actual))
+    )
+}
+
 /// Explains the symbols used by [`render`].
 pub fn legend() -> String {
     format!(
@@ -154,6 +198,23 @@ mod tests {
         assert!(out.contains("- x→y"), "{out}");
         assert!(out.contains("+ x y··␍"), "{out}");
         assert!(out.contains("+ last⏎̸"), "{out}");
+    }
+
+    #[test]
+    fn progress_of_a_program_that_stopped_early() {
+        colored::control::set_override(false);
+        assert!(render_progress("a\nb\n", "").contains("printed nothing"));
+        let right = render_progress("a\nb\nc\nd\n", "a\nb\n");
+        assert!(
+            right.contains("first 2 lines of output were right"),
+            "{right}"
+        );
+        assert!(right.ends_with("  a\n  b\n"), "{right}");
+        let wrong = render_progress("a\nb\nc\n", "a\nX\n");
+        assert!(wrong.contains("- b\n+ X\n"), "{wrong}");
+        assert!(!wrong.contains("- c"), "only the part it reached: {wrong}");
+        let flood = render_progress("a\n", "a\na\na\n");
+        assert!(flood.contains("and 2 lines more than expected"), "{flood}");
     }
 
     #[test]

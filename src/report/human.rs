@@ -47,13 +47,22 @@ impl Reporter for Human {
                     println!("  In this exercise: {note}");
                 }
             }
-            // Crashes and odd exits are explained best by what the program printed.
-            Verdict::Crash { .. } | Verdict::ExitCode { .. } => {
+            Verdict::Pass
+            | Verdict::WrongOutput { .. }
+            | Verdict::CompileError { .. }
+            | Verdict::MemoryError(_)
+            | Verdict::Interrupted => {}
+            // It stopped early: show how far it got, and for crashes and
+            // odd exits what it said on stderr.
+            stopped => {
                 if let Some(outcome) = &attempt.outcome {
-                    print!("{}", program_output(outcome));
+                    let stdout = String::from_utf8_lossy(&outcome.stdout);
+                    print!("{}", diff::render_progress(&attempt.expected, &stdout));
+                    if matches!(stopped, Verdict::Crash { .. } | Verdict::ExitCode { .. }) {
+                        print!("{}", stderr_tail(&outcome.stderr));
+                    }
                 }
             }
-            _ => {}
         }
         if let Some(shown) = report.hints_shown {
             print!("{}", latest_hint(report.exercise, shown));
@@ -167,6 +176,21 @@ pub fn description(exercise: &Exercise) -> String {
                 out.push_str(&format!("  {line}\n"));
             }
         }
+    }
+    out
+}
+
+/// The last lines the program wrote to stderr, if any.
+fn stderr_tail(stderr: &[u8]) -> String {
+    const LINES: usize = 10;
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("{}\n", "── stderr (last lines) ──".dimmed());
+    for line in &lines[lines.len().saturating_sub(LINES)..] {
+        out.push_str(&format!("{line}\n"));
     }
     out
 }
