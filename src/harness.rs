@@ -27,13 +27,14 @@ pub enum BuildOutcome {
 /// Failures of the build machinery itself, as opposed to the learner's code.
 #[derive(Debug, Error)]
 pub enum HarnessError {
-    #[error("cannot prepare the build directory {}: {source}", path.display())]
+    // Causes are printed by the error chain, not repeated here.
+    #[error("cannot prepare the build directory {}", path.display())]
     Prepare {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot start cargo ({source}); install Rust from https://rustup.rs")]
+    #[error("cannot start cargo; install Rust from https://rustup.rs")]
     CargoMissing {
         #[source]
         source: std::io::Error,

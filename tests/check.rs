@@ -298,3 +298,23 @@ fn hints_are_spent_on_wrong_answers_not_on_typos_or_todos() {
     );
     assert!(!second.contains("Hint 1/2"), "{second}");
 }
+
+#[test]
+fn commands_find_the_course_from_a_subdirectory() {
+    let course = TestCourse::new()
+        .exercise("hello", HELLO, "hello\nworld\n", "")
+        .build();
+    let mut cmd = assert_cmd::Command::cargo_bin("memlings").unwrap();
+    cmd.current_dir(course.root().join("exercises"))
+        .args(["--color", "never", "check", "hello"]);
+    cmd.assert().code(0);
+    let outside = tempfile::tempdir().unwrap();
+    let mut cmd = assert_cmd::Command::cargo_bin("memlings").unwrap();
+    let out = cmd
+        .current_dir(outside.path())
+        .arg("list")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(texts(&out).1.contains("memlings init"), "{:?}", texts(&out));
+}

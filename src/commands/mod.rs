@@ -12,12 +12,12 @@ mod watch;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use colored::Colorize;
 
 use crate::attempt::{self, Attempt, Options};
 use crate::cli::Cmd;
-use crate::course::{Course, Exercise, Variant};
+use crate::course::{COURSE_FILE, Course, Exercise, Variant};
 use crate::memcheck;
 use crate::state::{Recovery, State};
 use crate::workspace::Workspace;
@@ -39,7 +39,11 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
         init::init(dir, course_dir.as_deref())?;
         return Ok(Outcome::Success);
     }
-    let dir = course_dir.as_deref().unwrap_or(Path::new("."));
+    let dir = match course_dir {
+        Some(dir) => dir,
+        None => find_course_root()?,
+    };
+    let dir = dir.as_path();
     if let Cmd::Watch = cmd {
         // Watch takes the lock only while it checks, so that `hint` and
         // friends work from another terminal in between.
@@ -63,6 +67,21 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
         Cmd::Reset { name } => reset::reset(session, &name),
         Cmd::Verify { memcheck, output } => verify::verify(&session, memcheck, output.format),
     }
+}
+
+/// The nearest directory, from the current one upwards, holding a course,
+/// so that commands work from inside `exercises/` too.
+fn find_course_root() -> Result<PathBuf> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    cwd.ancestors()
+        .find(|dir| dir.join(COURSE_FILE).is_file())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no {COURSE_FILE} in {} or any directory above it: run this inside a workspace made by `memlings init`, or pass --course DIR",
+                cwd.display()
+            )
+        })
 }
 
 /// A loaded course with its workspace, locked for this command.

@@ -9,7 +9,8 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum CourseError {
     /// The course file could not be read at all.
-    #[error("cannot read {}: {source}", path.display())]
+    // The cause is printed by the error chain, not repeated here.
+    #[error("cannot read {}", path.display())]
     Read {
         path: PathBuf,
         #[source]
