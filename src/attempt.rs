@@ -24,6 +24,8 @@ pub struct Attempt {
     pub heap: Option<HeapReport>,
     /// The expected output it was judged against (empty if it never ran).
     pub expected: String,
+    /// Compiler warnings, rendered.
+    pub warnings: Vec<String>,
 }
 
 /// How to attempt an exercise.
@@ -44,17 +46,23 @@ pub fn attempt(
     options: Options,
 ) -> Result<Attempt> {
     let harness = Harness::new(course, workspace.build_dir());
-    let (exe, accounted) = match harness.build(exercise, options.variant, options.color)? {
-        BuildOutcome::Built { exe, heap } => (exe, heap),
-        BuildOutcome::CompileError(diagnostics) => {
-            return Ok(Attempt {
-                verdict: Verdict::CompileError { diagnostics },
-                outcome: None,
-                heap: None,
-                expected: String::new(),
-            });
-        }
-    };
+    let (exe, accounted, warnings) =
+        match harness.build(exercise, options.variant, options.color)? {
+            BuildOutcome::Built {
+                exe,
+                heap,
+                warnings,
+            } => (exe, heap, warnings),
+            BuildOutcome::CompileError(diagnostics) => {
+                return Ok(Attempt {
+                    verdict: Verdict::CompileError { diagnostics },
+                    outcome: None,
+                    heap: None,
+                    expected: String::new(),
+                    warnings: Vec::new(),
+                });
+            }
+        };
     let expected_path = course.expected_path(exercise);
     let expected = fs::read_to_string(&expected_path)
         .with_context(|| format!("cannot read expected output {}", expected_path.display()))?;
@@ -102,5 +110,6 @@ pub fn attempt(
         outcome: Some(outcome),
         heap,
         expected,
+        warnings,
     })
 }

@@ -18,8 +18,13 @@ use crate::heap;
 #[derive(Debug)]
 pub enum BuildOutcome {
     /// The program built. `heap` says whether it carries the counting
-    /// allocator and so reports its heap figures.
-    Built { exe: PathBuf, heap: bool },
+    /// allocator and so reports its heap figures; `warnings` are the
+    /// compiler's rendered warnings, worth a learner's attention.
+    Built {
+        exe: PathBuf,
+        heap: bool,
+        warnings: Vec<String>,
+    },
     /// The learner's code does not compile; the compiler's rendered errors.
     CompileError(String),
 }
@@ -85,6 +90,11 @@ impl<'a> Harness<'a> {
             (true, Some(exe)) => Ok(BuildOutcome::Built {
                 exe,
                 heap: accounted.contains(&bin),
+                warnings: messages
+                    .warnings
+                    .iter()
+                    .map(|w| self.display_paths(w, exercise, variant))
+                    .collect(),
             }),
             _ if !messages.errors.is_empty() => Ok(BuildOutcome::CompileError(self.display_paths(
                 &messages.errors.join("\n"),
@@ -146,11 +156,16 @@ impl<'a> Harness<'a> {
                 continue;
             };
             match message.reason.as_str() {
-                "compiler-message" => {
-                    if let Some(m) = message.message.filter(|m| m.level == "error") {
-                        found.errors.push(m.rendered.unwrap_or_default());
+                "compiler-message" => match message.message {
+                    Some(m) if m.level == "error" => {
+                        found.errors.push(m.rendered.unwrap_or_default())
                     }
-                }
+                    // Span-less warnings are summaries ("1 warning emitted").
+                    Some(m) if m.level == "warning" && !m.spans.is_empty() => {
+                        found.warnings.push(m.rendered.unwrap_or_default())
+                    }
+                    _ => {}
+                },
                 "compiler-artifact" => match message.executable {
                     Some(exe) => found.executable = Some(exe),
                     None if first_build => {
@@ -400,6 +415,7 @@ fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
 #[derive(Default)]
 struct Messages {
     errors: Vec<String>,
+    warnings: Vec<String>,
     executable: Option<PathBuf>,
 }
 
@@ -415,6 +431,8 @@ struct CargoMessage {
 struct Diagnostic {
     level: String,
     rendered: Option<String>,
+    #[serde(default)]
+    spans: Vec<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]

@@ -318,3 +318,16 @@ fn commands_find_the_course_from_a_subdirectory() {
     assert_eq!(out.status.code(), Some(2));
     assert!(texts(&out).1.contains("memlings init"), "{:?}", texts(&out));
 }
+
+#[test]
+fn compiler_warnings_are_shown() {
+    let program = "fn main() {\n    let unused = 5;\n    println!(\"hello\\nworld\");\n}\n";
+    let course = TestCourse::new()
+        .exercise("warn", program, "hello\nworld\n", "")
+        .build();
+    let out = texts(&course.cmd(&["check", "warn"]).output().unwrap()).0;
+    assert!(out.contains("passed"), "{out}");
+    assert!(out.contains("1 warning about your code"), "{out}");
+    assert!(out.contains("unused variable: `unused`"), "{out}");
+    assert!(out.contains("exercises/warn.rs:2:9"), "{out}");
+}

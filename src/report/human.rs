@@ -64,6 +64,7 @@ impl Reporter for Human {
                 }
             }
         }
+        print!("{}", warnings(&attempt.warnings));
         if let Some(shown) = report.hints_shown {
             print!("{}", latest_hint(report.exercise, shown));
         } else if attempt.verdict.passed() {
@@ -176,6 +177,27 @@ pub fn description(exercise: &Exercise) -> String {
                 out.push_str(&format!("  {line}\n"));
             }
         }
+    }
+    out
+}
+
+/// The compiler's warnings, which often point at the bug itself.
+fn warnings(rendered: &[String]) -> String {
+    if rendered.is_empty() {
+        return String::new();
+    }
+    let n = rendered.len();
+    let mut out = format!(
+        "{}\n",
+        format!(
+            "The compiler has {n} warning{} about your code:",
+            if n == 1 { "" } else { "s" }
+        )
+        .yellow()
+    );
+    for warning in rendered {
+        out.push_str(warning.trim_end());
+        out.push('\n');
     }
     out
 }

@@ -24,6 +24,7 @@ impl Reporter for Json {
             "verdict": verdict(&attempt.verdict),
             "heap": attempt.heap.as_ref().map(heap),
             "memcheck": report.memcheck,
+            "warnings": attempt.warnings,
         });
         if let Some(outcome) = &attempt.outcome {
             object["elapsed_ms"] = json!(outcome.elapsed.as_millis());
