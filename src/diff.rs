@@ -13,6 +13,8 @@ use crate::judge::normalize;
 const CONTEXT: usize = 3;
 /// A diff longer than this is cut: the first screenfuls say enough.
 const MAX_LINES: usize = 200;
+/// Lines longer than this are shown cut.
+const MAX_LINE_CHARS: usize = 400;
 /// Past this, similar falls back to a coarser (still correct) diff, so a
 /// huge output cannot stall the report.
 const DIFF_DEADLINE: Duration = Duration::from_secs(1);
@@ -22,8 +24,9 @@ const DIFF_DEADLINE: Duration = Duration::from_secs(1);
 /// actual lines that normalising changed are shown raw, so that what was
 /// normalised stays visible.
 pub fn render(expected: &str, actual: &str) -> String {
-    let (exp_norm, act_norm) = (normalize(expected), normalize(actual));
-    let raw_actual: Vec<&str> = actual.split('\n').collect();
+    let (exp_norm, act_norm) = (clip(&normalize(expected)), clip(&normalize(actual)));
+    let raw_actual = clip(actual);
+    let raw_actual: Vec<&str> = raw_actual.split('\n').collect();
     let last_actual = act_norm.lines().count().checked_sub(1);
     let no_final_newline = !actual.is_empty() && !actual.ends_with('\n');
     let diff = TextDiff::configure()
@@ -75,7 +78,7 @@ pub fn render(expected: &str, actual: &str) -> String {
 /// How far a program that stopped early (a panic, a crash, a timeout) got:
 /// its output against the start of the expected output.
 pub fn render_progress(expected: &str, actual: &str) -> String {
-    let (exp_norm, act_norm) = (normalize(expected), normalize(actual));
+    let (exp_norm, act_norm) = (clip(&normalize(expected)), clip(&normalize(actual)));
     let expected: Vec<&str> = exp_norm.lines().collect();
     let actual: Vec<&str> = act_norm.lines().collect();
     if actual.is_empty() {
@@ -114,6 +117,22 @@ pub fn render_progress(expected: &str, actual: &str) -> String {
         legend(),
         render(&cut(&expected), &cut(&actual))
     )
+}
+
+/// Shortens every line past `MAX_LINE_CHARS`, saying how much was cut, so
+/// that a program printing one endless line cannot flood the report.
+fn clip(text: &str) -> String {
+    let clip_line = |line: &str| match line.char_indices().nth(MAX_LINE_CHARS) {
+        Some((at, _)) => {
+            let rest = line[at..].chars().count();
+            format!("{}… ({rest} more characters)", &line[..at])
+        }
+        None => line.to_owned(),
+    };
+    text.split('\n')
+        .map(clip_line)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Explains the symbols used by [`render`].
@@ -215,6 +234,15 @@ mod tests {
         assert!(!wrong.contains("- c"), "only the part it reached: {wrong}");
         let flood = render_progress("a\n", "a\na\na\n");
         assert!(flood.contains("and 2 lines more than expected"), "{flood}");
+    }
+
+    #[test]
+    fn endless_lines_are_cut() {
+        let long = "x".repeat(1_000_000);
+        let out = plain("short\n", &long);
+        assert!(out.len() < 1000, "{} bytes", out.len());
+        assert!(out.contains("(999600 more characters)"), "{out}");
+        assert!(render_progress("x\n", &long).len() < 1000);
     }
 
     #[test]

@@ -119,6 +119,13 @@ fn check_with_peak_rss(course: &TestCourse) -> (Option<i32>, String, u64) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Drain the report while sampling, so a long report cannot block it.
+    let mut pipe = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut stdout = String::new();
+        std::io::Read::read_to_string(&mut pipe, &mut stdout).unwrap();
+        stdout
+    });
     let status_file = format!("/proc/{}/status", child.id());
     let mut peak = 0;
     let status = loop {
@@ -134,9 +141,7 @@ fn check_with_peak_rss(course: &TestCourse) -> (Option<i32>, String, u64) {
         }
         sleep(Duration::from_millis(5));
     };
-    let mut stdout = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
-    (status.code(), stdout, peak)
+    (status.code(), reader.join().unwrap(), peak)
 }
 
 #[test]
