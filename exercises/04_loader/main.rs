@@ -298,6 +298,37 @@ fn try_open(label: &str, file: &str, bytes: &[u8]) -> Result<(), Box<dyn Error>>
     Ok(())
 }
 
+/// Like `try_open`, but for a file that sits exactly *at* one of the
+/// loader's limits and must therefore load. Prints what the loader read;
+/// the loader is dropped (and the file unmapped) on return.
+fn expect_open(label: &str, file: &str, bytes: &[u8]) -> Result<(), Box<dyn Error>> {
+    fs::write(file, bytes)?;
+    match ModelLoader::open(file) {
+        Ok(model) => {
+            let mut seen = Vec::new();
+            for (key, value) in model.metadata() {
+                seen.push(format!("{key} = {value}"));
+            }
+            for t in model.tensor_infos() {
+                let (name, ty, dims) = (&t.name, t.type_name(), &t.dims);
+                seen.push(format!("tensor `{name}` {ty} {dims:?}"));
+            }
+            println!("{label:<24} loads: {}", seen.join(", "));
+        }
+        Err(e) => println!("{label:<24} wrongly rejected: {e}"),
+    }
+    Ok(())
+}
+
+/// `depth` arrays around a single `u8`: `nested(2)` is `[[1]]`.
+fn nested(depth: usize) -> MetaValue {
+    let mut value = MetaValue::U8(1);
+    for _ in 0..depth {
+        value = MetaValue::Array(vec![value]);
+    }
+    value
+}
+
 fn patch(bytes: &[u8], at: usize, new: &[u8]) -> Vec<u8> {
     let mut out = bytes.to_vec();
     out[at..at + new.len()].copy_from_slice(new);
@@ -391,7 +422,9 @@ fn alignment_demo(pool: &ScratchPool) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// Section 5: every file here is `good` with one field broken.
+/// Section 5: most files here are `good` with one field broken; the others
+/// are small files written for one check. Each line is one `LoadError`
+/// variant, or a file exactly at a limit that must still load.
 fn malformed_files(good: &[u8], marks: &Marks) -> Result<(), Box<dyn Error>> {
     match ModelLoader::open("missing.gguf") {
         Ok(_) => println!("{:<24} unexpectedly loaded!", "missing file"),
@@ -403,29 +436,83 @@ fn malformed_files(good: &[u8], marks: &Marks) -> Result<(), Box<dyn Error>> {
     let version = patch(good, 4, &1u32.to_le_bytes());
     try_open("version 1", "bad_version.gguf", &version)?;
     try_open("truncated header", "truncated.gguf", &good[..20])?;
+
+    // --- metadata ---
     // The first key's length prefix (offset 24) now claims 2^64 - 1 bytes.
     let string = patch(good, 24, &u64::MAX.to_le_bytes());
     try_open("string past end", "bad_string.gguf", &string)?;
+    // The value of the first key is the string "llama": after its type id
+    // (4 bytes) and length (8 bytes) comes the text. Its first byte becomes
+    // 0xff, a byte that never occurs in UTF-8.
+    let text_at = marks.kv_type_at[0] + 4 + 8;
+    let utf8 = patch(good, text_at, b"\xff");
+    try_open("invalid UTF-8", "bad_utf8.gguf", &utf8)?;
     let value_type = patch(good, marks.kv_type_at[1], &13u32.to_le_bytes());
     try_open("unknown value type", "bad_type.gguf", &value_type)?;
-    let mut deep = MetaValue::U8(1);
-    for _ in 0..9 {
-        deep = MetaValue::Array(vec![deep]);
-    }
-    let (deep, _) = write_gguf(&[("memlings.deep", deep)], &[]);
+    // An array stores its element type right after its own type id. Type 13
+    // is rejected even though the array is empty and no element is read.
+    let (empty, empty_marks) = write_gguf(&[("memlings.empty", MetaValue::Array(vec![]))], &[]);
+    let elem_type = patch(&empty, empty_marks.kv_type_at[0] + 4, &13u32.to_le_bytes());
+    try_open("unknown element type", "bad_elem_type.gguf", &elem_type)?;
+    // Exactly at the limit: 8 levels load, 9 do not.
+    let (deep8, _) = write_gguf(&[("memlings.deep", nested(8))], &[]);
+    expect_open("arrays nested 8 deep", "deep8.gguf", &deep8)?;
+    let (deep, _) = write_gguf(&[("memlings.deep", nested(9))], &[]);
     try_open("arrays nested 9 deep", "deep.gguf", &deep)?;
     let alignment_at = marks.alignment_at.ok_or("no alignment key")?;
     let alignment = patch(good, alignment_at, &48u32.to_le_bytes());
     try_open("alignment 48", "bad_alignment.gguf", &alignment)?;
+    // Zero is not a power of two (and rounding up to a multiple of 0 is
+    // meaningless).
+    let zero = patch(good, alignment_at, &0u32.to_le_bytes());
+    try_open("alignment 0", "zero_alignment.gguf", &zero)?;
+    // The same four bytes, 64, but typed i32 (id 5) instead of u32.
+    let signed = patch(good, alignment_at - 4, &5u32.to_le_bytes());
+    try_open("alignment stored as i32", "i32_alignment.gguf", &signed)?;
+
+    // --- tensor infos ---
+    // Exactly at the limit: ggml tensors have up to 4 dimensions.
+    let four_floats = || Data::F32(vec![1.0, 2.0, 3.0, 4.0]);
+    let (four, _) = write_gguf(&[], &[tensor("t", &[2, 1, 2, 1], four_floats())]);
+    expect_open("4 dimensions", "dims4.gguf", &four)?;
+    let (five, _) = write_gguf(&[], &[tensor("t", &[2, 1, 2, 1, 1], four_floats())]);
+    try_open("5 dimensions", "dims5.gguf", &five)?;
     // ne0 = ne1 = 2^32 for the 3-D tensor: 2^64 * 3 elements.
     let huge = [1u64 << 32, 1 << 32].map(u64::to_le_bytes).concat();
     let dims = patch(good, marks.dims_at[3], &huge);
     try_open("dimension overflow", "bad_dims.gguf", &dims)?;
+    // 2^62 f32s: the element count fits in a u64, their 2^64 bytes do not.
+    let bytes = patch(good, marks.dims_at[1], &(1u64 << 62).to_le_bytes());
+    try_open("byte size overflow", "bad_size.gguf", &bytes)?;
+    // Type ids 4 and 5 (Q4_2, Q4_3) were removed from ggml long ago.
+    let ggml_type = patch(good, marks.type_at[1], &4u32.to_le_bytes());
+    try_open("unknown ggml type", "bad_ggml_type.gguf", &ggml_type)?;
+    // Q8_0 (type 8) packs 32 values into one 34-byte block, and every row
+    // (ne0 values) must consist of whole blocks. These 2 rows of 16 values
+    // hold 32 values in total, but each row is only half a block.
+    let half_rows = [tensor("q", &[16, 2], Data::Raw(8, vec![0; 34]))];
+    let (half_rows, _) = write_gguf(&[], &half_rows);
+    try_open("partial Q8_0 block", "bad_block.gguf", &half_rows)?;
     let offset = patch(good, marks.offset_at[1], &160u64.to_le_bytes());
     try_open("misaligned offset", "bad_offset.gguf", &offset)?;
     // A download that stopped in the middle of the last tensor.
     let last = marks.data_at.last().ok_or("no tensors")?;
     try_open("data past end", "cut.gguf", &good[..last + 8])?;
+
+    // --- a valid file the loader still cannot fully use ---
+    // One whole Q8_0 block (an all-zero one: scale 0, 32 quants of 0). It
+    // opens fine, but this loader only converts F32 and F16.
+    let q8 = [tensor("q", &[32], Data::Raw(8, vec![0; 34]))];
+    let (q8, _) = write_gguf(&[], &q8);
+    fs::write("q8_0.gguf", &q8)?;
+    let model = ModelLoader::open("q8_0.gguf")?;
+    // A pool of its own with room for all 32 floats, so that the only
+    // possible failure is the type.
+    let pool = ScratchPool::new(32 * 4);
+    match model.dequantize_into("q", &pool) {
+        Ok(_) => println!("{:<24} unexpectedly converted!", "Q8_0 tensor"),
+        Err(e) => println!("{:<24} opens, but dequantize_into: {e}", "Q8_0 tensor"),
+    }
     Ok(())
 }
 
@@ -544,6 +631,27 @@ fn main() -> Result<(), Box<dyn Error>> {
             kept.len(),
             pool.used()
         );
+        // 192 - 64 = 128 bytes are left: room for exactly 32 floats. One
+        // float more does not fit; 32 end on the very last byte and must.
+        match pool.alloc_f32(33) {
+            Ok(_) => println!("alloc_f32(33): unexpectedly fits"),
+            Err(e) => println!("alloc_f32(33): {e}"),
+        }
+        match pool.alloc_f32(32) {
+            Ok(rest) => {
+                rest.fill(1.0);
+                println!(
+                    "alloc_f32(32): fits exactly, used {} of {} bytes",
+                    pool.used(),
+                    pool.capacity()
+                );
+            }
+            Err(e) => println!("alloc_f32(32): {e}"),
+        }
+        match pool.alloc_f32(1) {
+            Ok(_) => println!("alloc_f32(1): unexpectedly fits in a full pool"),
+            Err(e) => println!("alloc_f32(1): {e}"),
+        }
 
         section("8. unload");
         // A view cannot outlive the loader. This does not compile:
