@@ -5,7 +5,7 @@ use std::fs::{self, File, TryLockError};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 
@@ -118,14 +118,14 @@ pub fn backup(file: &Path, dir: &Path, label: &str) -> Result<PathBuf> {
     Ok(target)
 }
 
-/// Creates a new empty file `dir/LABEL-<unix time>[-N].EXT` that did not
+/// Creates a new empty file `dir/LABEL-<UTC time>[-N].EXT` that did not
 /// exist before, so that keeping a copy never overwrites an earlier one.
 pub fn claim_unique(dir: &Path, label: &str, ext: &str) -> Result<PathBuf> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
+    // `2026-11-25T12-40-03Z`: readable, sortable, and no `:` in file names.
+    let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .replace(':', "-");
     for n in 0u32.. {
         let suffix = if n == 0 {
             String::new()

@@ -3,8 +3,9 @@
 use anyhow::Result;
 
 use super::{Outcome, Session};
-use crate::course::Variant;
+use crate::course::{Exercise, Variant};
 use crate::judge::Verdict;
+use crate::memcheck;
 use crate::report::{self, CheckReport, Format};
 
 /// After a failure, whether to reveal one more hint or only repeat the
@@ -15,6 +16,17 @@ pub enum HintPolicy {
     KeepLevel,
 }
 
+/// How to check.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckOptions {
+    /// Run under valgrind memcheck.
+    pub memcheck: bool,
+    pub format: Format,
+    pub hints: HintPolicy,
+    /// Show the exercise's description first.
+    pub describe: bool,
+}
+
 /// Checks `name`, or the first pending exercise.
 pub fn check(
     mut session: Session,
@@ -23,24 +35,34 @@ pub fn check(
     format: Format,
 ) -> Result<Outcome> {
     super::require_valgrind(memcheck)?;
-    check_with(&mut session, name, memcheck, format, HintPolicy::RevealNext)
+    let options = CheckOptions {
+        memcheck,
+        format,
+        hints: HintPolicy::RevealNext,
+        describe: true,
+    };
+    check_with(&mut session, name, options)
 }
 
-/// `check`, with the hint policy chosen by the caller.
+/// `check`, with options chosen by the caller.
 pub fn check_with(
     session: &mut Session,
     name: Option<&str>,
-    memcheck: bool,
-    format: Format,
-    hints: HintPolicy,
+    options: CheckOptions,
 ) -> Result<Outcome> {
+    let CheckOptions {
+        memcheck,
+        format,
+        hints,
+        describe,
+    } = options;
     let mut reporter = report::reporter(format, &session.course);
     let Some(name) = name.map(str::to_owned).or_else(|| next_pending(session)) else {
         reporter.all_done();
         return Ok(Outcome::Success);
     };
     let exercise = session.course.exercise(&name)?.clone();
-    reporter.check_started(&exercise);
+    reporter.check_started(&exercise, describe);
     let attempt = session.attempt(&exercise, Variant::Learner, memcheck)?;
     let (outcome, hints_shown) = match &attempt.verdict {
         Verdict::Interrupted => return Ok(Outcome::Interrupted),
@@ -62,14 +84,24 @@ pub fn check_with(
     };
     session.save()?;
     let next = next_pending(session);
+    let suggest_memcheck =
+        outcome == Outcome::Success && !memcheck && uses_unsafe(session, &exercise);
     reporter.checked(&CheckReport {
         exercise: &exercise,
         attempt: &attempt,
         hints_shown,
         next: next.as_deref(),
         memcheck,
+        suggest_memcheck: suggest_memcheck && memcheck::available(),
     });
     Ok(outcome)
+}
+
+/// Whether the learner's module has `unsafe` code, which passing output
+/// alone does not prove sound.
+fn uses_unsafe(session: &Session, exercise: &Exercise) -> bool {
+    let module = session.course.module_path(exercise, Variant::Learner);
+    std::fs::read_to_string(module).is_ok_and(|text| text.contains("unsafe"))
 }
 
 /// Whether a failure deserves a new hint. Unfinished code (a `todo!()`

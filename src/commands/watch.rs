@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use colored::Colorize;
 use notify::{EventKind, RecursiveMode, Watcher};
 
-use super::check::{HintPolicy, check_with, next_pending};
+use super::check::{CheckOptions, HintPolicy, check_with, next_pending};
 use super::{Outcome, Session};
 use crate::interrupt;
 use crate::report::Format;
@@ -43,6 +43,7 @@ pub fn watch(dir: &Path, color: bool) -> Result<Outcome> {
         .watch(&root, RecursiveMode::Recursive)
         .with_context(|| format!("cannot watch {}", root.display()))?;
 
+    let mut last: Option<String> = None;
     loop {
         {
             // A session per round: the lock is held only while checking.
@@ -51,13 +52,15 @@ pub fn watch(dir: &Path, color: bool) -> Result<Outcome> {
                 println!("{} every exercise is done. Well done!", "✓".green().bold());
                 return Ok(Outcome::Success);
             }
-            let outcome = check_with(
-                &mut session,
-                None,
-                false,
-                Format::Human,
-                HintPolicy::KeepLevel,
-            )?;
+            let options = CheckOptions {
+                memcheck: false,
+                format: Format::Human,
+                hints: HintPolicy::KeepLevel,
+                // The description once per exercise, not on every save.
+                describe: last.as_deref() != next_pending(&session).as_deref(),
+            };
+            last = next_pending(&session);
+            let outcome = check_with(&mut session, None, options)?;
             if outcome == Outcome::Interrupted {
                 return Ok(outcome);
             }

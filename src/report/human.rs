@@ -33,8 +33,11 @@ impl Human {
 }
 
 impl Reporter for Human {
-    fn check_started(&mut self, exercise: &Exercise) {
-        print!("{}", description(exercise));
+    fn check_started(&mut self, exercise: &Exercise, describe: bool) {
+        match describe {
+            true => print!("{}", description(exercise)),
+            false => println!("{}", heading(exercise)),
+        }
     }
 
     fn checked(&mut self, report: &CheckReport<'_>) {
@@ -70,6 +73,13 @@ impl Reporter for Human {
         } else if attempt.verdict.passed() {
             if report.memcheck {
                 println!("{} valgrind memcheck found no errors", "✓".green().bold());
+            }
+            if report.suggest_memcheck {
+                let tip = format!(
+                    "Your code uses `unsafe`, and right output does not prove it sound: try `memlings check {} --memcheck`.",
+                    report.exercise.name
+                );
+                println!("{}", tip.dimmed());
             }
             match report.next {
                 Some(next) => println!("Next: memlings check {next}"),
@@ -160,15 +170,20 @@ impl Reporter for Human {
     }
 }
 
-/// The exercise's heading and description.
-pub fn description(exercise: &Exercise) -> String {
+/// `Exercise NAME  (edit exercises/PATH)`
+fn heading(exercise: &Exercise) -> String {
     let file = Path::new("exercises").join(&exercise.path);
-    let mut out = format!(
-        "{} {}  {}\n",
+    format!(
+        "{} {}  {}",
         "Exercise".bold(),
         exercise.name.cyan().bold(),
         format!("(edit {})", file.display()).dimmed()
-    );
+    )
+}
+
+/// The exercise's heading and description.
+pub fn description(exercise: &Exercise) -> String {
+    let mut out = format!("{}\n", heading(exercise));
     if let Some(text) = &exercise.description {
         for line in text.trim_end().lines() {
             if line.is_empty() {

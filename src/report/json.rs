@@ -13,7 +13,7 @@ use crate::state::State;
 pub struct Json;
 
 impl Reporter for Json {
-    fn check_started(&mut self, _exercise: &Exercise) {}
+    fn check_started(&mut self, _exercise: &Exercise, _describe: bool) {}
 
     fn checked(&mut self, report: &CheckReport<'_>) {
         let attempt = report.attempt;

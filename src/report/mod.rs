@@ -32,6 +32,8 @@ pub struct CheckReport<'a> {
     pub next: Option<&'a str>,
     /// Whether the run was under valgrind memcheck.
     pub memcheck: bool,
+    /// After a plain pass of code with `unsafe`: suggest `--memcheck`.
+    pub suggest_memcheck: bool,
 }
 
 /// How one exercise fared in `verify`.
@@ -56,8 +58,9 @@ impl VerifyResult {
 
 /// Receives what the commands found and shows it.
 pub trait Reporter {
-    /// `check` is about to build `exercise`.
-    fn check_started(&mut self, exercise: &Exercise);
+    /// `check` is about to build `exercise`; `describe` asks for its
+    /// description too.
+    fn check_started(&mut self, exercise: &Exercise, describe: bool);
     /// `check` judged an attempt.
     fn checked(&mut self, report: &CheckReport<'_>);
     /// `check` found nothing left to do.
