@@ -95,6 +95,7 @@ pub struct Session {
 }
 
 impl Session {
+    /// Loads the course in `dir`, takes its lock and reads progress.
     pub fn open(dir: &Path, color: bool) -> Result<Session> {
         Session::open_with(Course::load(dir)?, color)
     }
