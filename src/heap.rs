@@ -107,25 +107,24 @@ impl HeapLimits {
 }
 
 impl HeapViolation {
-    /// "3 allocations, at most 1 allowed", with units for bytes.
+    /// "3 allocations, at most 1 allowed". Byte figures are exact, since
+    /// rounding could make a small excess look like none.
     pub fn describe(&self) -> String {
         let over = self.actual - self.limit;
         match self.kind {
             HeapLimitKind::Leaked => format!(
-                "{} still allocated at exit, at most {} allowed ({} too many)",
-                human_bytes(self.actual),
-                human_bytes(self.limit),
-                human_bytes(over)
+                "{} still allocated at exit, at most {} allowed ({over} B too many)",
+                exact_bytes(self.actual),
+                exact_bytes(self.limit)
             ),
             HeapLimitKind::Allocations => format!(
                 "{} allocations, at most {} allowed ({over} too many)",
                 self.actual, self.limit
             ),
             HeapLimitKind::Peak => format!(
-                "peak of {} live, at most {} allowed ({} over)",
-                human_bytes(self.actual),
-                human_bytes(self.limit),
-                human_bytes(over)
+                "peak of {} live, at most {} allowed ({over} B over)",
+                exact_bytes(self.actual),
+                exact_bytes(self.limit)
             ),
         }
     }
@@ -143,6 +142,15 @@ impl HeapViolation {
                 "more is live at once than needed: data copied instead of moved or shared, or buffers kept after their last use"
             }
         }
+    }
+}
+
+/// Bytes exactly, with the rounded unit beside large figures:
+/// `512 B`, `1152 B (1.1 KiB)`.
+pub fn exact_bytes(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        _ => format!("{bytes} B ({})", human_bytes(bytes)),
     }
 }
 
@@ -209,6 +217,19 @@ mod tests {
             ..HeapLimits::default()
         };
         assert_eq!(peak.check(&REPORT), None);
+    }
+
+    #[test]
+    fn byte_limits_are_exact() {
+        let v = HeapViolation {
+            kind: HeapLimitKind::Peak,
+            actual: 1152,
+            limit: 1120,
+        };
+        assert_eq!(
+            v.describe(),
+            "peak of 1152 B (1.1 KiB) live, at most 1120 B (1.1 KiB) allowed (32 B over)"
+        );
     }
 
     #[test]

@@ -166,7 +166,7 @@ fn wrong_curriculum_solutions_that_leak_or_copy_are_rejected() {
     let (stdout, _) = texts(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains("1 KiB still allocated at exit, at most 0 B allowed"),
+        stdout.contains("1024 B (1 KiB) still allocated at exit, at most 0 B allowed"),
         "{stdout}"
     );
 

@@ -3,6 +3,9 @@
 //! APIs beyond what the drivers print. (The loader's are in gguf_interop.)
 
 #[allow(dead_code)]
+#[path = "../solutions/04_kvcache/kvcache.rs"]
+mod kvcache;
+#[allow(dead_code)]
 #[path = "../solutions/01_mapper/mapper.rs"]
 mod mapper;
 #[allow(dead_code)]
@@ -69,4 +72,22 @@ fn pool_aligns_real_addresses_and_reports_exhaustion() {
     }
     pool.reset();
     assert_eq!(pool.used(), 0);
+}
+
+#[test]
+fn kv_cache_is_a_ring_over_fixed_storage() {
+    let mut cache = kvcache::KvCache::new(2, 3).unwrap();
+    for t in 0..5u8 {
+        let k = [f32::from(t); 3];
+        assert_eq!(cache.push(&k, &k).unwrap(), usize::from(t));
+    }
+    assert_eq!(cache.positions(), 3..5);
+    assert!(cache.get(2).is_none(), "evicted");
+    assert_eq!(cache.get(4).unwrap().0, &[4.0; 3]);
+    let firsts: Vec<f32> = cache.iter().map(|(k, _)| k[0]).collect();
+    assert_eq!(firsts, [3.0, 4.0]);
+    assert!(cache.push(&[1.0; 2], &[1.0; 3]).is_err(), "wrong dim");
+    assert!(kvcache::KvCache::new(usize::MAX, 2).is_err(), "overflow");
+    cache.clear();
+    assert!(cache.is_empty());
 }
