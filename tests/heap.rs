@@ -185,6 +185,21 @@ fn wrong_curriculum_solutions_that_leak_or_copy_are_rejected() {
         "{stdout}"
     );
     assert!(stdout.contains("sharing must not copy it"), "{stdout}");
+
+    // A KV cache that copies each token into a fresh buffer before storing it.
+    let staging = patch(
+        &solution("04_kvcache/kvcache.rs"),
+        "self.keys[slot.clone()].copy_from_slice(k);",
+        "let staged = k.to_vec();\n        self.keys[slot.clone()].copy_from_slice(&staged);",
+    );
+    fs::write(ws.join("exercises/04_kvcache/kvcache.rs"), staging).unwrap();
+    let out = memlings(&ws, &["check", "kvcache"]).output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("allocations, at most 3 allowed"),
+        "{stdout}"
+    );
 }
 
 #[test]
