@@ -63,6 +63,7 @@ impl fmt::Display for HeapReport {
 pub struct HeapLimits {
     pub max_leaked_bytes: Option<u64>,
     pub max_allocations: Option<u64>,
+    pub max_reallocs: Option<u64>,
     pub max_peak_bytes: Option<u64>,
 }
 
@@ -71,6 +72,7 @@ pub struct HeapLimits {
 pub enum HeapLimitKind {
     Leaked,
     Allocations,
+    Reallocs,
     Peak,
 }
 
@@ -83,7 +85,8 @@ pub struct HeapViolation {
 }
 
 impl HeapLimits {
-    /// The first limit the report exceeds: leaks, then allocations, then peak.
+    /// The first limit the report exceeds: leaks, allocations, reallocations,
+    /// then peak.
     pub fn check(&self, report: &HeapReport) -> Option<HeapViolation> {
         [
             (HeapLimitKind::Leaked, report.leaked, self.max_leaked_bytes),
@@ -92,6 +95,7 @@ impl HeapLimits {
                 report.allocs,
                 self.max_allocations,
             ),
+            (HeapLimitKind::Reallocs, report.reallocs, self.max_reallocs),
             (HeapLimitKind::Peak, report.peak, self.max_peak_bytes),
         ]
         .into_iter()
@@ -121,6 +125,10 @@ impl HeapViolation {
                 "{} allocations, at most {} allowed ({over} too many)",
                 self.actual, self.limit
             ),
+            HeapLimitKind::Reallocs => format!(
+                "{} reallocations, at most {} allowed ({over} too many)",
+                self.actual, self.limit
+            ),
             HeapLimitKind::Peak => format!(
                 "peak of {} live, at most {} allowed ({over} B over)",
                 exact_bytes(self.actual),
@@ -138,8 +146,11 @@ impl HeapViolation {
             HeapLimitKind::Allocations => {
                 "the code allocates more often than it needs to: a clone or copy of data that could be moved or shared, one allocation per item where one up front would do, or a `Vec` growing without `with_capacity`"
             }
+            HeapLimitKind::Reallocs => {
+                "a buffer grows after it was made: a `Vec` or `String` pushed past its capacity; size it once, up front (`with_capacity`, `vec![x; n]`)"
+            }
             HeapLimitKind::Peak => {
-                "more is live at once than needed: data copied instead of moved or shared, or buffers kept after their last use"
+                "more is live at once than needed: data copied instead of moved or shared, buffers kept after their last use, or a `Vec` grown past its final size (growth doubles the capacity)"
             }
         }
     }

@@ -284,3 +284,27 @@ fn memcheck_without_valgrind_says_how_to_install_it() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("apt-get install valgrind"), "{stderr}");
 }
+
+#[test]
+fn a_growing_buffer_fails_max_reallocs() {
+    let program = r#"
+        fn main() {
+            let mut v: Vec<u32> = Vec::new();
+            for i in 0..100 { v.push(i); }
+            println!("{}", v.len());
+        }"#;
+    let course = TestCourse::new()
+        .exercise("grow", program, "100\n", "max_reallocs = 0")
+        .build();
+    let out = course.cmd(&["check", "grow"]).output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("reallocations, at most 0 allowed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("with_capacity"),
+        "names the usual cause: {stdout}"
+    );
+}

@@ -41,8 +41,15 @@ fn show(cache: &KvCache, pos: usize) {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    // Bad sizes are errors, not panics (and allocate nothing).
-    for (capacity, dim) in [(0, DIM), (CAPACITY, 0), (usize::MAX / 2, DIM)] {
+    // Bad sizes are errors, not panics (and allocate nothing). The last one
+    // fits as a count of floats but not as a count of bytes.
+    let too_many_bytes = isize::MAX as usize / size_of::<f32>() + 1;
+    for (capacity, dim) in [
+        (0, DIM),
+        (CAPACITY, 0),
+        (usize::MAX / 2, DIM),
+        (too_many_bytes, 1),
+    ] {
         match KvCache::new(capacity, dim) {
             Ok(_) => println!("unexpected: KvCache::new({capacity}, {dim}) succeeded"),
             Err(e) => println!("KvCache::new({capacity}, {dim}): {e}"),

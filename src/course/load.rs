@@ -46,6 +46,7 @@ struct RawExercise {
     heap_accounting: Option<bool>,
     max_leaked_bytes: Option<u64>,
     max_allocations: Option<u64>,
+    max_reallocs: Option<u64>,
     max_peak_bytes: Option<u64>,
     heap_hint: Option<String>,
     #[serde(default)]
@@ -179,6 +180,7 @@ impl Checker<'_> {
             heap_limits: HeapLimits {
                 max_leaked_bytes: raw.max_leaked_bytes,
                 max_allocations: raw.max_allocations,
+                max_reallocs: raw.max_reallocs,
                 max_peak_bytes: raw.max_peak_bytes,
             },
             heap_hint: raw.heap_hint,
