@@ -72,8 +72,12 @@ pub enum Cmd {
         #[command(flatten)]
         output: Output,
     },
-    /// Check the next pending exercise again every time a file is saved
-    Watch,
+    /// Check an exercise (default: the next pending one) every time a file
+    /// is saved, moving on to the next pending one after a pass
+    Watch {
+        /// Exercise to start with
+        name: Option<String>,
+    },
     /// Reveal the next hint of an exercise
     Hint {
         /// Exercise name

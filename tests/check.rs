@@ -331,3 +331,36 @@ fn compiler_warnings_are_shown() {
     assert!(out.contains("unused variable: `unused`"), "{out}");
     assert!(out.contains("exercises/warn.rs:2:9"), "{out}");
 }
+
+#[test]
+fn watch_can_start_with_a_named_exercise() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let course = TestCourse::new()
+        .exercise("first", "fn main() { todo!() }", "x\n", "")
+        .exercise("second", HELLO, "hello\nworld\n", "")
+        .build();
+    let mut child = spawn_cmd(course.root(), &["watch", "second"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines: Vec<String> = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|l| !l.contains("Watching for changes"))
+        .collect();
+    // SAFETY: plain kill(2) on a child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    child.wait().unwrap();
+    let text = lines.join("\n");
+    let second = text
+        .find("Exercise second")
+        .expect("checks the named one first");
+    let first = text
+        .find("Exercise first")
+        .expect("then the next pending one");
+    assert!(second < first, "{text}");
+    assert!(text.contains("passed"), "{text}");
+}

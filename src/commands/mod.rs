@@ -44,17 +44,17 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
         None => find_course_root()?,
     };
     let dir = dir.as_path();
-    if let Cmd::Watch = cmd {
+    if let Cmd::Watch { name } = cmd {
         // Watch takes the lock only while it checks, so that `hint` and
         // friends work from another terminal in between.
-        return watch::watch(dir, color);
+        return watch::watch(dir, name, color);
     }
     let session = match cmd {
         Cmd::Reset { .. } => Session::open_with(Course::load_for_repair(dir)?, color)?,
         _ => Session::open(dir, color)?,
     };
     match cmd {
-        Cmd::Watch => unreachable!("handled above"),
+        Cmd::Watch { .. } => unreachable!("handled above"),
         Cmd::Init { .. } => unreachable!("handled above"),
         Cmd::List { output } => list::list(&session, output.format),
         Cmd::Run { name } => run::run(&session, &name),

@@ -21,8 +21,9 @@ const SETTLE: Duration = Duration::from_millis(150);
 /// How often to look for Ctrl-C while waiting.
 const POLL: Duration = Duration::from_millis(100);
 
-/// Runs the watch loop on the course in `dir`.
-pub fn watch(dir: &Path, color: bool) -> Result<Outcome> {
+/// Runs the watch loop on the course in `dir`, starting with `name` if
+/// given (an unknown name is a usage error).
+pub fn watch(dir: &Path, name: Option<String>, color: bool) -> Result<Outcome> {
     let root = dir
         .canonicalize()
         .with_context(|| format!("cannot open {}", dir.display()))?;
@@ -43,30 +44,36 @@ pub fn watch(dir: &Path, color: bool) -> Result<Outcome> {
         .watch(&root, RecursiveMode::Recursive)
         .with_context(|| format!("cannot watch {}", root.display()))?;
 
+    // The exercise being worked on: the one named, until it passes, then
+    // the next pending one each round.
+    let mut focus = name;
     let mut last: Option<String> = None;
     loop {
         {
             // A session per round: the lock is held only while checking.
             let mut session = Session::open(dir, color)?;
-            if next_pending(&session).is_none() {
+            let Some(current) = focus.clone().or_else(|| next_pending(&session)) else {
                 println!("{} every exercise is done. Well done!", "✓".green().bold());
                 return Ok(Outcome::Success);
-            }
+            };
             let options = CheckOptions {
                 memcheck: false,
                 format: Format::Human,
                 hints: HintPolicy::KeepLevel,
                 // The description once per exercise, not on every save.
-                describe: last.as_deref() != next_pending(&session).as_deref(),
+                describe: last.as_deref() != Some(current.as_str()),
             };
-            last = next_pending(&session);
-            let outcome = check_with(&mut session, None, options)?;
-            if outcome == Outcome::Interrupted {
-                return Ok(outcome);
-            }
-            if outcome == Outcome::Success && next_pending(&session).is_some() {
-                // Passed: go straight on to the next exercise.
-                continue;
+            let outcome = check_with(&mut session, Some(&current), options)?;
+            last = Some(current);
+            match outcome {
+                Outcome::Interrupted => return Ok(outcome),
+                Outcome::Success => {
+                    // Passed: go straight on to the next pending exercise
+                    // (or finish, when there is none).
+                    focus = None;
+                    continue;
+                }
+                Outcome::Failed => {}
             }
         }
         println!(
