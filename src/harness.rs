@@ -97,7 +97,7 @@ impl<'a> Harness<'a> {
                     .collect(),
             }),
             _ if !messages.errors.is_empty() => Ok(BuildOutcome::CompileError(self.display_paths(
-                &messages.errors.join("\n"),
+                &messages.errors.concat(),
                 exercise,
                 variant,
             ))),

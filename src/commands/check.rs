@@ -97,18 +97,39 @@ pub fn check_with(
     Ok(outcome)
 }
 
-/// Whether the learner's module has `unsafe` code, which passing output
-/// alone does not prove sound.
+/// Whether the learner's module has `unsafe` code (not merely the word in
+/// a comment), which passing output alone does not prove sound.
 fn uses_unsafe(session: &Session, exercise: &Exercise) -> bool {
     let module = session.course.module_path(exercise, Variant::Learner);
-    std::fs::read_to_string(module).is_ok_and(|text| text.contains("unsafe"))
+    std::fs::read_to_string(module).is_ok_and(|text| has_unsafe_code(&text))
+}
+
+/// `unsafe` as a keyword outside `//` comments: a block, fn, impl, trait
+/// or extern block.
+fn has_unsafe_code(text: &str) -> bool {
+    text.lines()
+        .map(|line| line.split("//").next().unwrap_or_default())
+        .any(|code| {
+            code.match_indices("unsafe").any(|(i, _)| {
+                let before = code[..i].chars().next_back();
+                let after = code[i + "unsafe".len()..].trim_start();
+                !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '`')
+                    && ["{", "fn ", "impl", "trait ", "extern "]
+                        .iter()
+                        .any(|next| after.starts_with(next))
+            })
+        })
 }
 
 /// Whether a failure deserves a new hint. Unfinished code (a `todo!()`
 /// still reached) and code that does not compile yet repeat the hints
-/// already revealed instead, so typos do not spend them.
+/// already revealed instead, so typos do not spend them; so does a heap
+/// limit, whose output was right and which brings its own explanation.
 fn earns_new_hint(verdict: &Verdict) -> bool {
-    !matches!(verdict, Verdict::CompileError { .. }) && !verdict.is_unfinished()
+    !matches!(
+        verdict,
+        Verdict::CompileError { .. } | Verdict::HeapLimit(_)
+    ) && !verdict.is_unfinished()
 }
 
 /// The first exercise not yet done.
@@ -119,4 +140,19 @@ pub fn next_pending(session: &Session) -> Option<String> {
         .iter()
         .find(|e| !session.state.is_done(&e.name))
         .map(|e| e.name.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_unsafe_code;
+
+    #[test]
+    fn finds_unsafe_code_not_the_word() {
+        assert!(has_unsafe_code("let p = unsafe { alloc(l) };"));
+        assert!(has_unsafe_code("unsafe impl Send for X {}"));
+        assert!(has_unsafe_code("    pub unsafe fn f() {}"));
+        assert!(!has_unsafe_code("//! No `unsafe` is needed anywhere."));
+        assert!(!has_unsafe_code("let x = 1; // unsafe { would be wrong }"));
+        assert!(!has_unsafe_code("/// an unsafe_cell helper"));
+    }
 }

@@ -14,7 +14,9 @@ pub fn run(session: &Session, name: &str) -> Result<Outcome> {
     let attempt = session.attempt(exercise, Variant::Learner, false)?;
     if let Some(outcome) = &attempt.outcome {
         print!("{}", report::program_output(outcome));
-        print!("{}", report::heap_summary(attempt.heap.as_ref()));
+        if report::finished_normally(&attempt.verdict) {
+            print!("{}", report::heap_summary(attempt.heap.as_ref()));
+        }
         println!("(finished in {} ms)", outcome.elapsed.as_millis());
     }
     Ok(match attempt.verdict {

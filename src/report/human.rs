@@ -42,7 +42,9 @@ impl Reporter for Human {
 
     fn checked(&mut self, report: &CheckReport<'_>) {
         let attempt = report.attempt;
-        print!("{}", heap_summary(attempt.heap.as_ref()));
+        if finished_normally(&attempt.verdict) {
+            print!("{}", heap_summary(attempt.heap.as_ref()));
+        }
         print!("{}", verdict(&attempt.verdict));
         match &attempt.verdict {
             Verdict::HeapLimit(_) => {
@@ -194,6 +196,18 @@ pub fn description(exercise: &Exercise) -> String {
         }
     }
     out
+}
+
+/// Whether the program ran to its end, so that its heap figures describe
+/// its own work rather than a panic's unwinding.
+pub fn finished_normally(verdict: &Verdict) -> bool {
+    matches!(
+        verdict,
+        Verdict::Pass
+            | Verdict::WrongOutput { .. }
+            | Verdict::HeapLimit(_)
+            | Verdict::MemoryError(_)
+    )
 }
 
 /// The compiler's warnings, which often point at the bug itself.

@@ -26,16 +26,23 @@ impl Reporter for Json {
             "memcheck": report.memcheck,
             "warnings": attempt.warnings,
         });
-        if let Some(outcome) = &attempt.outcome {
-            object["elapsed_ms"] = json!(outcome.elapsed.as_millis());
-            object["stdout"] = json!(String::from_utf8_lossy(&outcome.stdout));
-            object["stderr"] = json!(String::from_utf8_lossy(&outcome.stderr));
+        // The same keys in every check object; null where it never ran.
+        let outcome = attempt.outcome.as_ref();
+        object["elapsed_ms"] = json!(outcome.map(|o| o.elapsed.as_millis()));
+        object["stdout"] = json!(outcome.map(|o| String::from_utf8_lossy(&o.stdout)));
+        object["stderr"] = json!(outcome.map(|o| String::from_utf8_lossy(&o.stderr)));
+        if let Verdict::HeapLimit(v) = &attempt.verdict {
+            object["verdict"]["usual_cause"] = json!(v.usual_cause());
+            object["verdict"]["heap_hint"] = json!(report.exercise.heap_hint);
         }
-        if let Some(shown) = report.hints_shown {
-            let hints = &report.exercise.hints;
-            object["hint"] = json!(shown.checked_sub(1).and_then(|i| hints.get(i)));
-            object["hint_level"] = json!(shown);
-        }
+        let shown = report.hints_shown;
+        let hints = &report.exercise.hints;
+        object["hint"] = json!(
+            shown
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| hints.get(i))
+        );
+        object["hint_level"] = json!(shown);
         println!("{object}");
     }
 
