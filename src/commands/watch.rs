@@ -12,7 +12,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use super::check::{CheckOptions, HintPolicy, check_with, next_pending};
 use super::{Outcome, Session};
 use crate::interrupt;
-use crate::report::Format;
+use crate::report::{self, Format};
 use crate::workspace;
 
 /// Editors save in bursts (temp file, rename, chmod); wait this long for
@@ -53,7 +53,7 @@ pub fn watch(dir: &Path, name: Option<String>, color: bool) -> Result<Outcome> {
             // A session per round: the lock is held only while checking.
             let mut session = Session::open(dir, color)?;
             let Some(current) = focus.clone().or_else(|| next_pending(&session)) else {
-                println!("{} every exercise is done. Well done!", "✓".green().bold());
+                print!("{}", report::human::all_done());
                 return Ok(Outcome::Success);
             };
             let options = CheckOptions {

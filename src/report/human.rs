@@ -91,7 +91,7 @@ impl Reporter for Human {
     }
 
     fn all_done(&mut self) {
-        println!("{} every exercise is done. Well done!", "✓".green().bold());
+        print!("{}", all_done());
     }
 
     fn verified(&mut self, exercise: &Exercise, result: &VerifyResult) {
@@ -170,6 +170,14 @@ impl Reporter for Human {
         let percent = (done * 100).checked_div(total).unwrap_or(100);
         println!("Progress: {done}/{total} done ({percent}%)");
     }
+}
+
+/// The message when no exercise is pending.
+pub fn all_done() -> String {
+    format!(
+        "{} every exercise is done. Well done!\n",
+        "✓".green().bold()
+    )
 }
 
 /// `Exercise NAME  (edit exercises/PATH)`
@@ -292,7 +300,7 @@ pub fn verdict(verdict: &Verdict) -> String {
                 .as_deref()
                 .map(|l| format!(" at {l}"))
                 .unwrap_or_default();
-            let todo = if message.starts_with("not yet implemented") {
+            let todo = if verdict.is_unfinished() {
                 "\n  A todo!() is still waiting for your code there."
             } else {
                 ""
@@ -353,11 +361,15 @@ pub fn verdict(verdict: &Verdict) -> String {
     }
 }
 
+fn no_hints() -> String {
+    format!("{} this exercise has no hints\n", "Hint:".yellow().bold())
+}
+
 /// The newest revealed hint, and how to see more.
 pub fn latest_hint(exercise: &Exercise, shown: usize) -> String {
     let total = exercise.hints.len();
     let Some(hint) = shown.checked_sub(1).and_then(|i| exercise.hints.get(i)) else {
-        return format!("{} this exercise has no hints\n", "Hint:".yellow().bold());
+        return no_hints();
     };
     let label = format!("Hint {shown}/{total}:").yellow().bold();
     let more = match (shown > 1, shown < total) {
@@ -372,7 +384,7 @@ pub fn latest_hint(exercise: &Exercise, shown: usize) -> String {
 pub fn hints(exercise: &Exercise, shown: usize) -> String {
     let total = exercise.hints.len();
     if total == 0 {
-        return format!("{} this exercise has no hints\n", "Hint:".yellow().bold());
+        return no_hints();
     }
     let mut out = String::new();
     for (i, hint) in exercise.hints.iter().take(shown).enumerate() {
