@@ -9,7 +9,7 @@ use crate::course::{Course, Exercise, Variant};
 use crate::exec::{self, Invocation, RunOutcome};
 use crate::harness::{BuildOutcome, Harness};
 use crate::heap::HeapReport;
-use crate::judge::{self, Context, Held, Verdict};
+use crate::judge::{self, Context, Verdict};
 use crate::memcheck;
 use crate::workspace::Workspace;
 
@@ -96,11 +96,7 @@ pub fn attempt(
         .and_then(|t| HeapReport::parse(&t));
 
     let ctx = Context {
-        held: Held {
-            timeout_ms: limits.timeout.as_millis(),
-            max_output_bytes: limits.max_output_bytes,
-            memory_limit_mb: limits.memory_limit_mb,
-        },
+        limits,
         heap: heap.as_ref(),
         heap_limits: exercise.heap_limits,
         memcheck: options.memcheck,

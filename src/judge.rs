@@ -1,5 +1,6 @@
 //! Turning what happened into a verdict. Pure: no I/O, no printing.
 
+use crate::course::Limits;
 use crate::exec::{Ending, RunOutcome, Stream};
 use crate::heap::{HeapLimits, HeapReport, HeapViolation};
 use crate::memcheck;
@@ -66,18 +67,11 @@ impl Verdict {
     }
 }
 
-/// The limits a run was held to, for wording the verdict.
-#[derive(Debug, Clone, Copy)]
-pub struct Held {
-    pub timeout_ms: u128,
-    pub max_output_bytes: u64,
-    pub memory_limit_mb: u64,
-}
-
 /// What the judge knows about a run besides its output.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
-    pub held: Held,
+    /// The limits the run was held to, for wording the verdict.
+    pub limits: Limits,
     /// The program's heap figures, when it was built with accounting.
     pub heap: Option<&'a HeapReport>,
     pub heap_limits: HeapLimits,
@@ -96,8 +90,7 @@ pub fn judge(outcome: &RunOutcome, expected: &str, ctx: &Context<'_>) -> Verdict
     {
         return Verdict::MemoryError(finding);
     }
-    let held = ctx.held;
-    let verdict = judge_run(outcome, &stderr, expected, held);
+    let verdict = judge_run(outcome, &stderr, expected, &ctx.limits);
     match (verdict, ctx.heap) {
         (Verdict::Pass, Some(report)) => match ctx.heap_limits.check(report) {
             Some(violation) => Verdict::HeapLimit(violation),
@@ -114,18 +107,18 @@ fn is_course_frame(frame: &str) -> bool {
 }
 
 /// Judges the run itself: how it ended and what it printed.
-fn judge_run(outcome: &RunOutcome, stderr: &str, expected: &str, held: Held) -> Verdict {
+fn judge_run(outcome: &RunOutcome, stderr: &str, expected: &str, limits: &Limits) -> Verdict {
     match outcome.ending {
         Ending::TimedOut => Verdict::Timeout {
-            limit_ms: held.timeout_ms,
+            limit_ms: limits.timeout.as_millis(),
         },
         Ending::OutputLimit(stream) => Verdict::OutputLimit {
             stream,
-            limit_bytes: held.max_output_bytes,
+            limit_bytes: limits.max_output_bytes,
         },
         Ending::Interrupted => Verdict::Interrupted,
         _ if is_allocation_failure(stderr) => Verdict::MemoryLimit {
-            limit_mb: held.memory_limit_mb,
+            limit_mb: limits.memory_limit_mb,
         },
         Ending::Signaled(signal) => Verdict::Crash {
             signal,
@@ -246,15 +239,15 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    const HELD: Held = Held {
-        timeout_ms: 100,
+    const HELD: Limits = Limits {
+        timeout: Duration::from_millis(100),
         max_output_bytes: 10,
         memory_limit_mb: 64,
     };
 
-    fn judge(outcome: &RunOutcome, expected: &str, held: Held) -> Verdict {
+    fn judge(outcome: &RunOutcome, expected: &str, limits: Limits) -> Verdict {
         let ctx = Context {
-            held,
+            limits,
             heap: None,
             heap_limits: HeapLimits::default(),
             memcheck: false,
@@ -340,7 +333,7 @@ mod tests {
             ..HeapLimits::default()
         };
         let ctx = Context {
-            held: HELD,
+            limits: HELD,
             heap: Some(&report),
             heap_limits: limits,
             memcheck: false,
@@ -357,7 +350,7 @@ mod tests {
     #[test]
     fn memcheck_errors_win() {
         let ctx = Context {
-            held: HELD,
+            limits: HELD,
             heap: None,
             heap_limits: HeapLimits::default(),
             memcheck: true,
