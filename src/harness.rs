@@ -199,7 +199,7 @@ impl<'a> Harness<'a> {
                     continue;
                 }
                 let name = bin_name(exercise, variant);
-                let root = CrateRoot::new(self.course, exercise, &module)?;
+                let root = CrateRoot::new(self.course, exercise, &module);
                 let path = match root.text(&counter)? {
                     Some((text, heap)) => {
                         let file = bin_dir.join(format!("{name}.rs"));
@@ -303,12 +303,8 @@ struct CrateRoot<'a> {
 }
 
 impl<'a> CrateRoot<'a> {
-    fn new(
-        course: &Course,
-        exercise: &'a Exercise,
-        module: &'a Path,
-    ) -> Result<Self, HarnessError> {
-        Ok(match course.driver_path(exercise) {
+    fn new(course: &Course, exercise: &'a Exercise, module: &'a Path) -> Self {
+        match course.driver_path(exercise) {
             Some(driver) => CrateRoot {
                 primary: driver,
                 // Validation guarantees a driven module has an identifier stem.
@@ -320,7 +316,7 @@ impl<'a> CrateRoot<'a> {
                 mount: None,
                 exercise,
             },
-        })
+        }
     }
 
     /// The generated root text and whether it counts heap use, or `None`
