@@ -5,7 +5,7 @@ mod common;
 use std::fs;
 use std::process::Command;
 
-use common::{TestCourse, memlings, repo_root, texts};
+use common::{TestCourse, memlings, repo_course_copy, repo_root, texts};
 
 /// Known allocations, and no printing (which would allocate stdout's buffer).
 const KNOWN: &str = r#"
@@ -249,19 +249,7 @@ fn verify_memcheck_passes_on_the_repository_course() {
     if !valgrind_available() {
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let copy = |entry: &str| {
-        let status = Command::new("cp")
-            .arg("-r")
-            .arg(repo_root().join(entry))
-            .arg(tmp.path())
-            .status()
-            .unwrap();
-        assert!(status.success());
-    };
-    for entry in ["course.toml", "exercises", "expected", "solutions"] {
-        copy(entry);
-    }
+    let tmp = repo_course_copy();
     let out = memlings(tmp.path(), &["verify", "--memcheck"])
         .output()
         .unwrap();

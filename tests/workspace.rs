@@ -5,7 +5,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{TestCourse, memlings, repo_root, texts};
+use common::{TestCourse, memlings, repo_course_copy, repo_root, texts};
 
 /// (name, path) of every exercise of the repository's course, in order.
 fn course_exercises() -> Vec<(String, String)> {
@@ -76,28 +76,12 @@ fn builtin_course_templates_fail_with_hints_and_solutions_pass() {
 
 #[test]
 fn verify_passes_on_the_repository_course() {
-    // A copy, so the test never writes into the source tree.
-    let tmp = tempfile::tempdir().unwrap();
-    for entry in ["course.toml", "exercises", "expected", "solutions"] {
-        copy(&repo_root().join(entry), &tmp.path().join(entry));
-    }
+    let tmp = repo_course_copy();
     let out = memlings(tmp.path(), &["verify"]).output().unwrap();
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     for (name, _) in course_exercises() {
         assert!(stdout.contains(&format!("✓ {name}")), "{name}: {stdout}");
-    }
-}
-
-fn copy(from: &Path, to: &Path) {
-    if from.is_dir() {
-        fs::create_dir_all(to).unwrap();
-        for entry in fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            copy(&entry.path(), &to.join(entry.file_name()));
-        }
-    } else {
-        fs::copy(from, to).unwrap();
     }
 }
 

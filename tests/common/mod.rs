@@ -121,6 +121,27 @@ pub fn process_gone(pid: u32) -> bool {
     }
 }
 
+/// A copy of the repository's course (with solutions) in a temporary
+/// directory, so that tests never write into the source tree.
+pub fn repo_course_copy() -> TempDir {
+    fn copy(from: &Path, to: &Path) {
+        if from.is_dir() {
+            fs::create_dir_all(to).unwrap();
+            for entry in fs::read_dir(from).unwrap() {
+                let entry = entry.unwrap();
+                copy(&entry.path(), &to.join(entry.file_name()));
+            }
+        } else {
+            fs::copy(from, to).unwrap();
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in ["course.toml", "exercises", "expected", "solutions"] {
+        copy(&repo_root().join(entry), &tmp.path().join(entry));
+    }
+    tmp
+}
+
 /// The repository root, which is itself the course.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
