@@ -84,11 +84,15 @@ impl KvCache {
         //    `capacity * dim` would panic in a debug build. The size in
         //    bytes must fit too: Rust refuses allocations larger than
         //    `isize::MAX` bytes, and we promise an error, not a panic.
-        // 3. Allocate each buffer once, at its final size, filled with
-        //    zeros. Which `Vec` becomes a `Box<[f32]>` without a second
-        //    allocation?
-        // The check counts heap allocations: after `new`, the cache must
-        // never allocate again.
+        // 3. Allocate each buffer once, at its final size (`capacity * dim`
+        //    floats, not bytes), filled with zeros. Which `Vec` becomes a
+        //    `Box<[f32]>` without a second allocation? Zeros, not
+        //    uninitialised memory: `Vec::with_capacity(n)` plus
+        //    `unsafe { set_len(n) }` makes floats nobody wrote, which is
+        //    undefined behaviour even if they are never read (the check runs
+        //    clippy, whose `uninit_vec` lint rejects it).
+        // The check counts heap allocations, reallocations and the peak of
+        // heap bytes: after `new`, the cache must never allocate again.
         let _ = (capacity, dim); // (delete this line: it only silences a warning)
         todo!()
     }
@@ -146,8 +150,10 @@ impl KvCache {
     pub fn get(&self, pos: usize) -> Option<(&[f32], &[f32])> {
         // TODO: return `None` unless `pos` is one of `positions()`. Without
         // that check an evicted position would still find its old slot and
-        // silently return the newer token that overwrote it. Otherwise
-        // return the two slices of its slot: borrowed, never copied.
+        // silently return the newer token that overwrote it. Any `pos` may
+        // be asked, up to `usize::MAX`: the answer is `None`, never an
+        // overflow panic (careful with `pos + ...`). Otherwise return the two
+        // slices of its slot: borrowed, never copied.
         let _ = pos; // (delete this line: it only silences a warning)
         todo!()
     }
@@ -170,13 +176,17 @@ impl KvCache {
     /// Writes `q · k / sqrt(dim)` for every cached key, oldest first, into
     /// `out` and returns how many scores it wrote (`len()`).
     ///
-    /// The caller owns the buffer, so computing scores never allocates.
+    /// The caller owns the buffer, so computing scores never allocates. It
+    /// may be longer than `len()`: only its first `len()` entries are
+    /// written, and the rest are left exactly as they were.
     pub fn attention_scores(&self, q: &[f32], out: &mut [f32]) -> Result<usize, KvError> {
-        // TODO: a query of the wrong length is `WrongDim`; a buffer shorter
-        // than `len()` is `BufferTooSmall` (`get_mut(..n)` avoids a
-        // panicking `[..n]`). Then walk `out` and `self.iter()` together
-        // (`zip`): each score is the dot product of `q` and the key, times
-        // `1.0 / (dim as f32).sqrt()`.
+        // TODO: a query of the wrong length (shorter or longer) is
+        // `WrongDim`, even on an empty cache; a buffer shorter than `len()`
+        // (the tokens held, not `capacity`) is `BufferTooSmall` (`get_mut(..n)`
+        // avoids a panicking `[..n]`). A buffer of exactly `len()` floats is
+        // fine, and an empty cache writes nothing and returns 0. Then walk
+        // `out` and `self.iter()` together (`zip`): each score is the dot
+        // product of `q` and the key, times `1.0 / (dim as f32).sqrt()`.
         let _ = (q, out); // (delete this line: it only silences a warning)
         todo!()
     }

@@ -182,7 +182,9 @@ impl KvCache {
     /// Writes `q · k / sqrt(dim)` for every cached key, oldest first, into
     /// `out` and returns how many scores it wrote (`len()`).
     ///
-    /// The caller owns the buffer, so computing scores never allocates.
+    /// The caller owns the buffer, so computing scores never allocates. It
+    /// may be longer than `len()`: only its first `len()` entries are
+    /// written, and the rest are left exactly as they were.
     pub fn attention_scores(&self, q: &[f32], out: &mut [f32]) -> Result<usize, KvError> {
         if q.len() != self.dim {
             return Err(KvError::WrongDim {
@@ -190,6 +192,9 @@ impl KvCache {
                 got: q.len(),
             });
         }
+        // The tokens held, not `capacity`: a cache that is not full yet
+        // needs (and writes) fewer scores. Slicing `out` down to `needed`
+        // leaves any entries past it untouched.
         let needed = self.len();
         let got = out.len();
         let out = out
