@@ -20,7 +20,8 @@ use std::sync::Arc;
 #[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TensorError {
-    /// The shape's element count (or its size in bytes) does not fit in `usize`.
+    /// The shape's element count does not fit in `usize`, or its size in
+    /// bytes is more than `isize::MAX`, the most one allocation may hold.
     TooLarge { shape: Vec<usize> },
     /// `TensorManager::get` was asked for an index it does not have.
     IndexOutOfRange { index: usize, count: usize },
@@ -48,21 +49,30 @@ pub struct Tensor {
 impl Tensor {
     /// Creates a tensor of the given shape filled with `1.0, 2.0, ..., n`.
     ///
+    /// The empty shape `[]` is a scalar (one element); a shape with a 0
+    /// dimension is an empty tensor (no elements), not an error.
+    ///
     /// Returns `TensorError::TooLarge` instead of panicking when the element
-    /// count or the byte size overflows `usize`. (A size that fits but cannot
-    /// be allocated still aborts, as with `Vec`.)
+    /// count overflows `usize` or the byte size exceeds `isize::MAX`. (A size
+    /// within those limits that still cannot be allocated aborts, as with
+    /// `Vec`.)
     pub fn create(shape: &[usize]) -> Result<Box<Tensor>, TensorError> {
         // TODO:
         // 1. Multiply the dimensions together without ever overflowing:
         //    `shape.iter().product()` would panic in a debug build. Which
-        //    integer method returns an `Option` instead?
+        //    integer method returns an `Option` instead? (What should the
+        //    product of no dimensions be?)
         // 2. Also make sure the size in bytes (elements * size of an f32)
-        //    fits, so that `total_memory` can never overflow.
+        //    neither overflows `usize` nor exceeds `isize::MAX`: no Rust
+        //    allocation may be larger (`Vec` panics with "capacity
+        //    overflow"), and `size_bytes` and `total_memory` then cannot
+        //    overflow either.
         // 3. Build the `Box<[f32]>` (an iterator can be collected into one)
         //    and return the tensor in a `Box`.
-        // The check counts heap allocations: allocate the data once, and
-        // build an error value (with its copy of the shape) only on the
-        // error path.
+        // The check limits the bytes the program allocates: allocate each
+        // tensor's data once, at its final size (it allows no reallocation,
+        // so no `Vec` grown by `push`), and never copy it. Error values and
+        // messages are small and stay well within the limit.
         let _ = shape; // (delete this line: it only silences a warning)
         todo!()
     }

@@ -12,7 +12,8 @@ use std::sync::Arc;
 /// Errors from creating or looking up tensors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TensorError {
-    /// The shape's element count (or its size in bytes) does not fit in `usize`.
+    /// The shape's element count does not fit in `usize`, or its size in
+    /// bytes is more than `isize::MAX`, the most one allocation may hold.
     TooLarge { shape: Vec<usize> },
     /// `TensorManager::get` was asked for an index it does not have.
     IndexOutOfRange { index: usize, count: usize },
@@ -47,23 +48,36 @@ pub struct Tensor {
 impl Tensor {
     /// Creates a tensor of the given shape filled with `1.0, 2.0, ..., n`.
     ///
+    /// The empty shape `[]` is a scalar (one element); a shape with a 0
+    /// dimension is an empty tensor (no elements), not an error.
+    ///
     /// Returns `TensorError::TooLarge` instead of panicking when the element
-    /// count or the byte size overflows `usize`. (A size that fits but cannot
-    /// be allocated still aborts, as with `Vec`.)
+    /// count overflows `usize` or the byte size exceeds `isize::MAX`. (A size
+    /// within those limits that still cannot be allocated aborts, as with
+    /// `Vec`.)
     pub fn create(shape: &[usize]) -> Result<Box<Tensor>, TensorError> {
+        // `ok_or_else` builds the error (and its copy of the shape) only on
+        // the error path; `ok_or(TensorError::TooLarge { .. })` would
+        // allocate that copy on every call, even a successful one.
         let too_large = || TensorError::TooLarge {
             shape: shape.to_vec(),
         };
         // A plain `product()` would panic (debug) or wrap silently (release)
         // on overflow; `checked_mul` turns it into a `None` we can report.
+        // Starting from 1 makes `[]` a scalar, and any 0 dimension gives 0.
         let count = shape
             .iter()
             .try_fold(1usize, |acc, &dim| acc.checked_mul(dim))
             .ok_or_else(too_large)?;
-        // Checking the byte size too keeps `total_memory` overflow-free.
-        count.checked_mul(size_of::<f32>()).ok_or_else(too_large)?;
+        // The byte size must fit too: no allocation may exceed `isize::MAX`
+        // bytes (`Vec` would panic with "capacity overflow"), and it keeps
+        // `size_bytes` and `total_memory` overflow-free.
+        count
+            .checked_mul(size_of::<f32>())
+            .filter(|&bytes| bytes <= isize::MAX as usize)
+            .ok_or_else(too_large)?;
         // The range reports its exact length, so collecting allocates the
-        // buffer once, at its final size.
+        // buffer once, at its final size: no reallocation, no copy.
         let data: Box<[f32]> = (1..=count).map(|i| i as f32).collect();
         Ok(Box::new(Tensor {
             data,
@@ -83,7 +97,7 @@ impl Tensor {
 
     /// Size of the element buffer in bytes.
     pub fn size_bytes(&self) -> usize {
-        // Cannot overflow: `create` checked it.
+        // Cannot overflow: `create` checked that it is at most `isize::MAX`.
         self.data.len() * size_of::<f32>()
     }
 
