@@ -89,8 +89,8 @@ impl KvCache {
         //    `Box<[f32]>` without a second allocation? Zeros, not
         //    uninitialised memory: `Vec::with_capacity(n)` plus
         //    `unsafe { set_len(n) }` makes floats nobody wrote, which is
-        //    undefined behaviour even if they are never read (the check runs
-        //    clippy, whose `uninit_vec` lint rejects it).
+        //    undefined behaviour even if they are never read (clippy's
+        //    `uninit_vec` lint, which the check runs, flags it).
         // The check counts heap allocations, reallocations and the peak of
         // heap bytes: after `new`, the cache must never allocate again.
         let _ = (capacity, dim); // (delete this line: it only silences a warning)

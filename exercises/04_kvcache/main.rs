@@ -61,9 +61,9 @@ fn show_scores(cache: &KvCache, query: &[f32], out: &mut [f32]) {
     let (q, n) = (query.len(), out.len());
     match cache.attention_scores(query, out) {
         Ok(wrote) => {
-            println!("scores for a {q}-float query into {n} floats: wrote {wrote}, buffer {out:?}")
+            println!("scores ({q}-float query, {n}-float buffer): wrote {wrote}, buffer {out:?}")
         }
-        Err(e) => println!("scores for a {q}-float query into {n} floats: {e}"),
+        Err(e) => println!("scores ({q}-float query, {n}-float buffer): {e}"),
     }
 }
 
