@@ -31,10 +31,16 @@ impl MemoryMapper {
     /// Creates `path` if needed, grows it to at least `size` bytes and maps
     /// its first `size` bytes read-write.
     ///
+    /// A file already larger than `size` keeps its length and contents; only
+    /// its first `size` bytes are mapped. The mapping is shared: writes reach
+    /// the file and every other mapping of it.
+    ///
     /// Errors: `InvalidInput` for `size == 0` (an empty mapping is not
-    /// portable), and any I/O error from opening, resizing or mapping, e.g.
-    /// `NotFound` when the parent directory does not exist.
+    /// portable), returned before the file is touched; and any I/O error from
+    /// opening, resizing or mapping, e.g. `NotFound` when the parent
+    /// directory does not exist, or the error for a `size` no file can have.
     pub fn create(path: impl AsRef<Path>, size: usize) -> io::Result<MemoryMapper> {
+        // Checked first, so that a rejected call creates no file.
         if size == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -52,6 +58,8 @@ impl MemoryMapper {
             .open(path)?;
         let wanted = u64::try_from(size)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "size does not fit in u64"))?;
+        // Only grow: shrinking would lose data and pull pages out from under
+        // any other mapping of this file (a SIGBUS on its next access).
         if file.metadata()?.len() < wanted {
             file.set_len(wanted)?;
         }
