@@ -25,7 +25,13 @@
 //! Rules of the game: a malformed file must give a `LoadError`, never a
 //! panic. So no indexing with `[]` on file data, no unchecked `+`/`*` on
 //! numbers read from the file, and no `Vec::with_capacity(count)` with an
-//! untrusted `count`. Every `unsafe` block needs a `// SAFETY:` comment.
+//! untrusted `count`. The driver's files hold counts, lengths and offsets
+//! up to 2^64 - 1. Every `unsafe` block needs a `// SAFETY:` comment.
+//!
+//! Zero copy means zero copy: map the file, never `read` it. The driver's
+//! model holds a 4 MiB tensor, the exercise limits the heap the whole
+//! program may use to far less, and the driver asks the kernel
+//! (/proc/self/maps) whether each view points into the mapped file.
 
 // Silences "never used" warnings while parts of the file are still
 // `todo!()`; delete this line when you are done.
@@ -491,13 +497,17 @@ impl<'a> Reader<'a> {
         // that type, read recursively with `depth + 1`. Reject a depth of
         // `MAX_ARRAY_DEPTH` (`NestingTooDeep`) and an element type above 12
         // before reading elements. Any other id is `UnknownValueType`.
+        // The count is untrusted (2^64 - 1 in one of the driver's files): push
+        // the elements as you read them, so that a count the file cannot back
+        // ends in the `Truncated` of the first missing element.
         todo!()
     }
 
     /// Reads one tensor-info record: name, n_dims, dims, type, offset.
     fn tensor_info(&mut self) -> Result<TensorInfo, LoadError> {
-        // TODO: name (string), n_dims (u32, at most MAX_DIMS), n_dims dims (u64
-        // each), ggml type (u32), offset (u64).
+        // TODO: name (string), n_dims (u32, at most MAX_DIMS: check it before
+        // reading any dimension), n_dims dims (u64 each), ggml type (u32),
+        // offset (u64).
         todo!()
     }
 }
@@ -518,7 +528,9 @@ fn tensor_span(
     // 4. the byte size fits in u64                 (DimOverflow)
     // 5. the offset is a multiple of `alignment`   (MisalignedOffset)
     // 6. data_offset + offset + size <= file_len   (TensorDataPastEnd; `start`
-    //    is data_offset + offset, computed without overflowing)
+    //    is data_offset + offset with `saturating_add`, so a sum past u64::MAX
+    //    shows as u64::MAX; `start + size` must not overflow either, and may
+    //    end exactly at file_len)
     // Then return the range as `usize`s.
     todo!()
 }
@@ -760,12 +772,15 @@ impl ScratchPool {
     pub fn alloc_f32(&self, len: usize) -> Result<&mut [f32], LoadError> {
         // TODO: like `MemoryPool::allocate` in the pool exercise: round the
         // offset up to SCRATCH_ALIGN, check `start + len * 4` against the
-        // capacity with checked arithmetic (on failure `ScratchExhausted`, with
-        // `requested` = `len * 4` bytes and the `available` bytes *before* this
-        // call), bump the offset.
+        // capacity with checked arithmetic (`len` may be usize::MAX / 2; on
+        // failure `ScratchExhausted`, with `requested` = `len * 4` bytes,
+        // saturating at usize::MAX, and the `available` bytes *before* this
+        // call), bump the offset. The end may equal the capacity, and `len`
+        // may be 0.
         // Then build the slice in an `unsafe` block with a `// SAFETY:` comment:
-        // zero the bytes first (`ptr.write_bytes(0, n)`), because a `&mut [f32]`
-        // must never cover uninitialised memory; then
+        // zero the bytes first (`ptr.write_bytes(0, n)`, n in bytes), because a
+        // `&mut [f32]` must never cover uninitialised memory, and after `reset`
+        // the region still holds old floats; then
         // `slice::from_raw_parts_mut`.
         todo!()
     }
