@@ -72,7 +72,10 @@ impl MemoryPool {
         // TODO: build a `std::alloc::Layout` of `capacity` bytes aligned to
         // `POOL_ALIGN` and allocate it with `std::alloc::alloc`. Read that
         // function's safety section: which capacity must you reject first?
-        // A null result means the allocator failed: return an error.
+        // A capacity too large for a `Layout` (`usize::MAX`, say) is
+        // `InvalidCapacity` too: never `unwrap` the layout. A null result
+        // means the allocator failed (the driver asks for `1 << 62` bytes):
+        // return `AllocationFailed`.
         let _ = (capacity, POOL_ALIGN); // (delete this line: it only silences a warning)
         todo!()
     }
@@ -85,15 +88,20 @@ impl MemoryPool {
     /// which the borrow checker protects).
     pub fn allocate(&self, size: usize, align: usize) -> Result<NonNull<u8>, PoolError> {
         // TODO:
-        // 1. Reject an `align` that is not a power of two.
+        // 1. Reject an `align` that is not a power of two (0 is not one).
         // 2. Round the real address (base address + offset) up to a multiple
         //    of `align`; for a power of two, `(x + align - 1) & !(align - 1)`.
-        //    (`ptr.addr()` gives a pointer's address as a `usize`.)
+        //    (`ptr.addr()` gives a pointer's address as a `usize`.) Rounding
+        //    the offset is not enough: `align` may be larger than
+        //    `POOL_ALIGN`, even larger than the whole pool.
         // 3. Check that the aligned start plus `size` still fits in the
-        //    capacity. Use `checked_add`: a huge `size` must give
-        //    `PoolError::OutOfMemory`, not an overflow panic.
-        // 4. Bump the offset and return base + start (`NonNull::add`, which
-        //    is `unsafe`: why is it sound here?).
+        //    capacity. Use `checked_add`: a huge `size` (or a huge padding)
+        //    at any offset must give `PoolError::OutOfMemory`, not an
+        //    overflow panic. A block that ends exactly at the capacity fits,
+        //    and so does `size == 0` in a full pool.
+        // 4. Only then bump the offset (a failed request leaves it alone) and
+        //    return base + start (`NonNull::add`, which is `unsafe`: why is
+        //    it sound here?).
         let _ = (size, align, &self.offset); // (delete this line: it only silences a warning)
         todo!()
     }
@@ -141,7 +149,8 @@ impl MemoryPool {
 impl Drop for MemoryPool {
     fn drop(&mut self) {
         // TODO: give the block back with `std::alloc::dealloc`, using the
-        // same layout as in `new`, then print
+        // same layout as in `new` (same size *and* alignment: anything else
+        // is undefined behaviour, and the checker compares them), then print
         // `released pool of <capacity> bytes`.
         todo!()
     }
@@ -169,7 +178,10 @@ impl<'pool, T> PoolBox<'pool, T> {
         // TODO: ask the pool for room for one `T` (`Layout::new::<T>()`
         // knows its size and alignment), then move `value` into it. Plain
         // assignment (`*p = value`) would first drop the "old" value, which
-        // is uninitialised memory: what writes without dropping?
+        // is uninitialised memory: what writes without dropping? Afterwards
+        // the pool owns the value: it must be dropped exactly once, by the
+        // `PoolBox`. Keep the `'pool` lifetime on `pool`: it is what stops a
+        // box from outliving its pool or living through a `reset`.
         let _ = (value, pool); // (delete this line: it only silences a warning)
         todo!()
     }
@@ -199,8 +211,9 @@ impl<T> DerefMut for PoolBox<'_, T> {
 
 impl<T> Drop for PoolBox<'_, T> {
     fn drop(&mut self) {
-        // TODO: run the value's destructor in place, and free nothing: the
-        // memory belongs to the pool.
+        // TODO: run the value's destructor in place, exactly once (a value
+        // that owns heap memory, like a `String`, frees it then), and free
+        // nothing: the memory belongs to the pool.
         todo!()
     }
 }
