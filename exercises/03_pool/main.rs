@@ -234,11 +234,10 @@ fn one_pool() -> Result<(), PoolError> {
         Ok(_) => println!("unexpected: the full pool accepted a Sample"),
         Err(e) => println!("new_in failed: {e}"),
     }
+    // (Where a zero-sized value lives is not shown: a dangling, well-aligned
+    // pointer, as `Box` uses, would be as good as one into the pool.)
     match PoolBox::new_in(Marker, &pool) {
-        Ok(marker) => println!(
-            "a zero-sized Marker fits at offset {}",
-            offset(&pool, PoolBox::as_ptr(&marker))
-        ),
+        Ok(_marker) => println!("a zero-sized Marker fits in the full pool"),
         Err(e) => println!("Marker: {e}"),
     } // the Marker is dropped here, once
 

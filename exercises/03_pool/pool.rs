@@ -96,8 +96,8 @@ impl MemoryPool {
         //    `POOL_ALIGN`, even larger than the whole pool.
         // 3. Check that the aligned start plus `size` still fits in the
         //    capacity. Use `checked_add`: a huge `size` (or a huge padding)
-        //    at any offset must give `PoolError::OutOfMemory`, not an
-        //    overflow panic. A block that ends exactly at the capacity fits,
+        //    at any offset must give `PoolError::OutOfMemory` (with
+        //    `available: self.available()`), not an overflow panic. A block that ends exactly at the capacity fits,
         //    and so does `size == 0` in a full pool.
         // 4. Only then bump the offset (a failed request leaves it alone) and
         //    return base + start (`NonNull::add`, which is `unsafe`: why is

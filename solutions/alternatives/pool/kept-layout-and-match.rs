@@ -1,6 +1,8 @@
 //! Alternative: the pool keeps its `Layout` (so `Drop` frees with exactly the
 //! layout it allocated with), `match` instead of `?`, the padding from a
-//! remainder, and `NonNull`'s own `write` and `drop_in_place` methods.
+//! remainder, `NonNull`'s own `write` and `drop_in_place` methods, and
+//! zero-sized values kept out of the pool at a dangling address, as `Box`
+//! does.
 
 use std::alloc::{self, Layout};
 use std::cell::Cell;
@@ -181,10 +183,20 @@ impl<'pool, T> PoolBox<'pool, T> {
     /// returned.
     pub fn new_in(value: T, pool: &'pool MemoryPool) -> Result<PoolBox<'pool, T>, PoolError> {
         let layout = Layout::new::<T>();
-        let ptr = pool.allocate(layout.size(), layout.align())?.cast::<T>();
-        // SAFETY: `ptr` is valid for writes of `size_of::<T>()` bytes and
-        // aligned for `T` (that is what `allocate` guarantees), and nothing
-        // else uses that memory. `write` does not drop the old (uninitialised)
+        // A zero-sized value needs no memory: like `Box`, point at a
+        // dangling but well-aligned address and leave the pool alone.
+        let ptr = match layout.size() {
+            0 => NonNull::dangling(),
+            size => match pool.allocate(size, layout.align()) {
+                Ok(ptr) => ptr.cast::<T>(),
+                // Returning drops `value`, as documented.
+                Err(e) => return Err(e),
+            },
+        };
+        // SAFETY: `ptr` is aligned for `T` and valid for writes of
+        // `size_of::<T>()` bytes (what `allocate` guarantees; for a
+        // zero-sized `T` any aligned non-null pointer is), and nothing else
+        // uses that memory. `write` does not drop the old (uninitialised)
         // contents, which is exactly what we need.
         unsafe { ptr.write(value) };
         Ok(PoolBox {
