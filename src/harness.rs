@@ -69,7 +69,7 @@ impl<'a> Target<'a> {
     }
 
     /// The probe this target builds, if it is one.
-    fn probe(&self) -> Option<&'a Probe> {
+    fn probe_definition(&self) -> Option<&'a Probe> {
         self.exercise.must_not_compile.get(self.probe?)
     }
 
@@ -127,9 +127,10 @@ impl<'a> Harness<'a> {
 
     /// Builds one target. `color` asks for ANSI-colored diagnostics.
     pub fn build(&self, target: Target<'_>, color: bool) -> Result<BuildOutcome, HarnessError> {
-        let mut outcomes = self.build_all(&[target], color)?;
-        outcomes.pop().ok_or(HarnessError::Cargo {
-            stderr: String::new(),
+        // `build_all` gives one outcome per target.
+        let outcomes = self.build_all(&[target], color)?;
+        outcomes.into_iter().next().ok_or(HarnessError::Cargo {
+            stderr: "no outcome for the target".into(),
         })
     }
 
@@ -151,7 +152,7 @@ impl<'a> Harness<'a> {
         let mut bins: Vec<String> = targets.iter().map(Target::bin).collect();
         bins.sort();
         bins.dedup();
-        let (mut messages, stderr) = self.cargo_build(&bins, color, first_build)?;
+        let (messages, stderr) = self.cargo_build(&bins, color, first_build)?;
         if crate::interrupt::requested() {
             return Err(HarnessError::Interrupted);
         }
@@ -159,7 +160,7 @@ impl<'a> Harness<'a> {
             .iter()
             .map(|target| {
                 let bin = target.bin();
-                let found = messages.remove(&bin).unwrap_or_default();
+                let found = messages.get(&bin).cloned().unwrap_or_default();
                 self.outcome(target, found, accounted.contains(&bin), &stderr)
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -441,7 +442,7 @@ impl<'a> Harness<'a> {
     /// How messages name the file holding a target's `fn main`.
     fn primary_display(&self, target: &Target<'_>) -> String {
         let exercise = target.exercise;
-        match (target.probe(), &exercise.driver) {
+        match (target.probe_definition(), &exercise.driver) {
             (Some(probe), _) => probe.relative_path().display().to_string(),
             (None, Some(driver)) => Path::new("exercises").join(driver).display().to_string(),
             (None, None) => self.course.module_display(exercise, target.variant),
@@ -470,7 +471,7 @@ impl<'a> CrateRoot<'a> {
         let exercise = target.exercise;
         // Validation guarantees a mounted module has an identifier stem.
         let mount = Some((module, module_name(&exercise.path).unwrap_or("exercise")));
-        match (target.probe(), course.driver_path(exercise)) {
+        match (target.probe_definition(), course.driver_path(exercise)) {
             (Some(probe), _) => CrateRoot {
                 primary: course.probe_path(probe),
                 mount,
@@ -574,7 +575,7 @@ fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 /// What Cargo said about one bin.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 struct Messages {
     errors: Vec<String>,
     /// The error codes among `errors`.

@@ -261,3 +261,31 @@ fn verify_catches_a_mistake_that_loses_a_guarantee() {
         "{out}"
     );
 }
+
+#[test]
+fn a_mistake_named_memory_error_runs_under_memcheck() {
+    if std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: valgrind is not installed (.ci/run installs it)");
+        return;
+    }
+    let safe = "fn main() {\n    let value = Box::new(42u64);\n    println!(\"{}\", *value);\n}\n";
+    // Reads freed memory, which prints the right number all the same.
+    let use_after_free = "fn main() {\n    let value = Box::into_raw(Box::new(42u64));\n    drop(unsafe { Box::from_raw(value) });\n    let read = unsafe { value.read() };\n    println!(\"{}\", if read == 42 || read != 42 { 42 } else { 0 });\n}\n";
+    let course = TestCourse::new()
+        .exercise("uaf", TODO, "42\n", "")
+        .solution("uaf", safe)
+        .mistake(
+            "uaf",
+            "freed",
+            "Mistake: reads a freed box\nCaught-By: memory error",
+            use_after_free,
+        )
+        .build();
+    let (code, out) = verify(&course);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("✓ caught  freed — memory error"), "{out}");
+}
