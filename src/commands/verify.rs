@@ -89,14 +89,29 @@ fn verify_one<'a>(
             .map(|m| session.options(Variant::Mistake(m), needs_memcheck(m))),
     );
     let attempts = session.attempt_all(exercise, &runs)?;
-    let mut verdicts: Vec<Verdict> = attempts.into_iter().map(|a| a.verdict).collect();
-    if verdicts.len() < runs.len() || verdicts.contains(&Verdict::Interrupted) {
+    if attempts.len() < runs.len() || attempts.iter().any(|a| a.verdict == Verdict::Interrupted) {
         return Ok(None);
     }
-    let mistakes = verdicts.split_off(2 + exercise.alternatives.len());
-    let alternatives = verdicts.split_off(2);
-    let [solved, template] = <[Verdict; 2]>::try_from(verdicts)
-        .map_err(|_| anyhow::anyhow!("verify lost the verdicts of {}", exercise.name))?;
+    // In the order of `runs`: solution, template, alternatives, mistakes.
+    let mut verdicts = attempts.into_iter().map(|a| a.verdict);
+    let (Some(solved), Some(template)) = (verdicts.next(), verdicts.next()) else {
+        return Ok(None);
+    };
+    let alternatives = exercise
+        .alternatives
+        .iter()
+        .zip(verdicts.by_ref())
+        .map(|(alternative, verdict)| AlternativeCheck {
+            alternative,
+            verdict,
+        })
+        .collect();
+    let mistakes = exercise
+        .mistakes
+        .iter()
+        .zip(verdicts)
+        .map(|(mistake, verdict)| MistakeCheck { mistake, verdict })
+        .collect();
     let result = match (solved.passed(), template) {
         (false, _) => VerifyResult::SolutionFails(solved),
         (true, Verdict::Pass) => VerifyResult::TemplatePasses,
@@ -104,20 +119,7 @@ fn verify_one<'a>(
     };
     Ok(Some(Verification {
         result,
-        mistakes: exercise
-            .mistakes
-            .iter()
-            .zip(mistakes)
-            .map(|(mistake, verdict)| MistakeCheck { mistake, verdict })
-            .collect(),
-        alternatives: exercise
-            .alternatives
-            .iter()
-            .zip(alternatives)
-            .map(|(alternative, verdict)| AlternativeCheck {
-                alternative,
-                verdict,
-            })
-            .collect(),
+        mistakes,
+        alternatives,
     }))
 }

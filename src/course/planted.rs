@@ -151,27 +151,28 @@ pub fn alternative_description(text: &str) -> Option<String> {
 /// Reads the planted mistakes and alternatives of every exercise in the
 /// course at the canonical `root`, when it has them.
 pub fn load(root: &Path, exercises: &mut [Exercise]) -> Result<(), CourseError> {
-    for (folder, extension) in [(MISTAKES_DIR, "diff"), (ALTERNATIVES_DIR, "rs")] {
-        for (exercise, slug, file) in files(root, folder, extension, exercises)? {
-            let exercise = &mut exercises[exercise];
-            let fail = |problem| CourseError::Planted {
-                path: root.join(&file),
-                problem,
-            };
-            let text = read(root, &file).map_err(fail)?;
-            if extension == "diff" {
-                let mistake = mistake(root, exercise, slug, file.clone(), &text).map_err(fail)?;
-                exercise.mistakes.push(mistake);
-            } else {
-                let description =
-                    alternative_description(&text).ok_or(PlantedError::NoAlternativeDescription);
-                exercise.alternatives.push(Alternative {
-                    slug,
-                    description: description.map_err(fail)?,
-                    path: file,
-                });
-            }
-        }
+    let at = |file: &Path| {
+        let path = root.join(file);
+        move |problem| CourseError::Planted { path, problem }
+    };
+    for (index, slug, file) in files(root, MISTAKES_DIR, "diff", exercises)? {
+        let exercise = &exercises[index];
+        let mistake = read(root, &file)
+            .and_then(|text| mistake(root, exercise, slug, file.clone(), &text))
+            .map_err(at(&file))?;
+        exercises[index].mistakes.push(mistake);
+    }
+    for (index, slug, file) in files(root, ALTERNATIVES_DIR, "rs", exercises)? {
+        let description = read(root, &file)
+            .and_then(|text| {
+                alternative_description(&text).ok_or(PlantedError::NoAlternativeDescription)
+            })
+            .map_err(at(&file))?;
+        exercises[index].alternatives.push(Alternative {
+            slug,
+            description,
+            path: file,
+        });
     }
     Ok(())
 }
