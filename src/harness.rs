@@ -1,7 +1,10 @@
 //! Building an exercise: one persistent Cargo project (the harness) holds a
 //! binary per exercise and variant, so dependencies compile once and every
-//! later build only recompiles the learner's module.
+//! later build only recompiles the learner's module. Binaries of planted
+//! mistakes, alternative solutions and must-not-compile probes join it when
+//! they are built, so that one Cargo call can build many in parallel.
 
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -11,7 +14,7 @@ use std::thread;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::course::{Course, Exercise, Variant, module_name};
+use crate::course::{Course, Exercise, Probe, Variant, module_name};
 use crate::heap;
 
 /// The result of asking Cargo to build one exercise.
@@ -25,8 +28,66 @@ pub enum BuildOutcome {
         heap: bool,
         warnings: Vec<String>,
     },
-    /// The learner's code does not compile; the compiler's rendered errors.
-    CompileError(String),
+    /// The code does not compile: the compiler's rendered errors, and
+    /// their error codes (such as `E0502`).
+    CompileError {
+        diagnostics: String,
+        codes: Vec<String>,
+    },
+}
+
+/// One binary of the harness: a variant's program, or one of the
+/// exercise's must-not-compile probes with the variant's module mounted.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub exercise: &'a Exercise,
+    pub variant: Variant<'a>,
+    /// `Some(i)`: the exercise's `i`th must-not-compile probe.
+    pub probe: Option<usize>,
+}
+
+impl<'a> Target<'a> {
+    /// The program of `variant`.
+    pub fn program(exercise: &'a Exercise, variant: Variant<'a>) -> Self {
+        Target {
+            exercise,
+            variant,
+            probe: None,
+        }
+    }
+
+    /// The must-not-compile probes of `exercise`, against `variant`.
+    pub fn probes(
+        exercise: &'a Exercise,
+        variant: Variant<'a>,
+    ) -> impl Iterator<Item = Target<'a>> + use<'a> {
+        (0..exercise.must_not_compile.len()).map(move |i| Target {
+            exercise,
+            variant,
+            probe: Some(i),
+        })
+    }
+
+    /// The probe this target builds, if it is one.
+    fn probe_definition(&self) -> Option<&'a Probe> {
+        self.exercise.must_not_compile.get(self.probe?)
+    }
+
+    /// The binary's name in the harness. Exercise names have no `-`, so
+    /// the names of different targets never collide.
+    fn bin(&self) -> String {
+        let name = &self.exercise.name;
+        let program = match self.variant {
+            Variant::Learner => format!("ex_{name}"),
+            Variant::Solution => format!("sol_{name}"),
+            Variant::Mistake(mistake) => format!("mis-{name}-{}", mistake.slug),
+            Variant::Alternative(alternative) => format!("alt-{name}-{}", alternative.slug),
+        };
+        match self.probe {
+            Some(i) => format!("neg{i}-{program}"),
+            None => program,
+        }
+    }
 }
 
 /// Failures of the build machinery itself, as opposed to the learner's code.
@@ -64,55 +125,88 @@ impl<'a> Harness<'a> {
         Harness { course, dir }
     }
 
-    /// Builds one exercise variant. `color` asks for ANSI-colored diagnostics.
-    pub fn build(
+    /// Builds one target. `color` asks for ANSI-colored diagnostics.
+    pub fn build(&self, target: Target<'_>, color: bool) -> Result<BuildOutcome, HarnessError> {
+        // `build_all` gives one outcome per target.
+        let outcomes = self.build_all(&[target], color)?;
+        outcomes.into_iter().next().ok_or(HarnessError::Cargo {
+            stderr: "no outcome for the target".into(),
+        })
+    }
+
+    /// Builds several targets with one Cargo call, which compiles them in
+    /// parallel and goes on past those that fail. The outcomes are in the
+    /// order of `targets`.
+    pub fn build_all(
         &self,
-        exercise: &Exercise,
-        variant: Variant,
+        targets: &[Target<'_>],
         color: bool,
-    ) -> Result<BuildOutcome, HarnessError> {
-        let (first_build, accounted) = self.prepare()?;
+    ) -> Result<Vec<BuildOutcome>, HarnessError> {
+        let (first_build, accounted) = self.prepare(targets)?;
         if first_build && !self.course.dependencies.is_empty() {
             eprintln!(
                 "Compiling dependencies ({}) for the first time; later builds reuse them...",
                 self.dependency_names()
             );
         }
-        let bin = bin_name(exercise, variant);
-        let (success, messages, stderr) = self.cargo_build(&bin, color, first_build)?;
+        let mut bins: Vec<String> = targets.iter().map(Target::bin).collect();
+        bins.sort();
+        bins.dedup();
+        let (messages, stderr) = self.cargo_build(&bins, color, first_build)?;
         if crate::interrupt::requested() {
             return Err(HarnessError::Interrupted);
         }
-        if first_build && success {
+        let outcomes = targets
+            .iter()
+            .map(|target| {
+                let bin = target.bin();
+                let found = messages.get(&bin).cloned().unwrap_or_default();
+                self.outcome(target, found, accounted.contains(&bin), &stderr)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let built = |o: &BuildOutcome| matches!(o, BuildOutcome::Built { .. });
+        if first_build && outcomes.iter().any(built) {
             self.mark_dependencies_built();
         }
-        match (success, messages.executable) {
-            (true, Some(exe)) => Ok(BuildOutcome::Built {
+        Ok(outcomes)
+    }
+
+    /// What Cargo's messages say about one target.
+    fn outcome(
+        &self,
+        target: &Target<'_>,
+        messages: Messages,
+        heap: bool,
+        stderr: &str,
+    ) -> Result<BuildOutcome, HarnessError> {
+        match messages.executable {
+            Some(exe) => Ok(BuildOutcome::Built {
                 exe,
-                heap: accounted.contains(&bin),
+                heap,
                 warnings: messages
                     .warnings
                     .iter()
-                    .map(|w| self.display_paths(w, exercise, variant))
+                    .map(|w| self.display_paths(w, target))
                     .collect(),
             }),
-            _ if !messages.errors.is_empty() => Ok(BuildOutcome::CompileError(self.display_paths(
-                &messages.errors.concat(),
-                exercise,
-                variant,
-            ))),
-            _ => Err(HarnessError::Cargo { stderr }),
+            None if !messages.errors.is_empty() => Ok(BuildOutcome::CompileError {
+                diagnostics: self.display_paths(&messages.errors.concat(), target),
+                codes: messages.codes,
+            }),
+            None => Err(HarnessError::Cargo {
+                stderr: stderr.to_owned(),
+            }),
         }
     }
 
-    /// Runs `cargo build` for one bin; returns whether it succeeded, its
-    /// JSON messages, and its stderr (for failures before compiling).
+    /// Runs `cargo build --keep-going` for the bins; returns each bin's
+    /// JSON messages, and Cargo's stderr (for failures before compiling).
     fn cargo_build(
         &self,
-        bin: &str,
+        bins: &[String],
         color: bool,
         first_build: bool,
-    ) -> Result<(bool, Messages, String), HarnessError> {
+    ) -> Result<(HashMap<String, Messages>, String), HarnessError> {
         let format = match color {
             true => "json-diagnostic-rendered-ansi",
             false => "json",
@@ -121,7 +215,8 @@ impl<'a> Harness<'a> {
             .arg("build")
             .arg("--manifest-path")
             .arg(self.dir.join("Cargo.toml"))
-            .args(["--bin", bin, "--message-format", format])
+            .args(bins.iter().flat_map(|bin| ["--bin", bin]))
+            .args(["--keep-going", "--message-format", format])
             .env("CARGO_TARGET_DIR", self.dir.join("target"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -141,83 +236,136 @@ impl<'a> Harness<'a> {
             .take()
             .map(|out| self.read_messages(out, first_build))
             .unwrap_or_default();
-        let status = child
+        child
             .wait()
             .map_err(|source| HarnessError::CargoMissing { source })?;
         let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
-        Ok((status.success(), messages, stderr))
+        Ok((messages, stderr))
     }
 
-    /// Reads Cargo's JSON messages, reporting dependency progress on the first build.
-    fn read_messages(&self, out: impl Read, first_build: bool) -> Messages {
-        let mut found = Messages::default();
+    /// Reads Cargo's JSON messages into each bin's, reporting dependency
+    /// progress on the first build.
+    fn read_messages(&self, out: impl Read, first_build: bool) -> HashMap<String, Messages> {
+        let mut found: HashMap<String, Messages> = HashMap::new();
         for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let Ok(message) = serde_json::from_str::<CargoMessage>(&line) else {
+            let Ok(CargoMessage {
+                reason,
+                message,
+                executable,
+                target: Some(target),
+            }) = serde_json::from_str::<CargoMessage>(&line)
+            else {
                 continue;
             };
-            match message.reason.as_str() {
-                "compiler-message" => match message.message {
-                    Some(m) if m.level == "error" => {
-                        found.errors.push(m.rendered.unwrap_or_default())
-                    }
-                    // Span-less warnings are summaries ("1 warning emitted").
-                    Some(m) if m.level == "warning" && !m.spans.is_empty() => {
-                        found.warnings.push(m.rendered.unwrap_or_default())
-                    }
-                    _ => {}
-                },
-                "compiler-artifact" => match message.executable {
-                    Some(exe) => found.executable = Some(exe),
-                    None if first_build => {
-                        // Build scripts are an implementation detail of a crate.
-                        if let Some(t) = message.target.filter(|t| t.kind != ["custom-build"]) {
-                            eprintln!("  compiled {}", t.name);
+            match (reason.as_str(), message, executable) {
+                ("compiler-message", Some(m), _) => {
+                    let bin = found.entry(target.name).or_default();
+                    match m.level.as_str() {
+                        "error" => {
+                            bin.codes.extend(m.code.map(|c| c.code));
+                            bin.errors.push(m.rendered.unwrap_or_default());
                         }
+                        // Span-less warnings are summaries ("1 warning emitted").
+                        "warning" if !m.spans.is_empty() => {
+                            bin.warnings.push(m.rendered.unwrap_or_default());
+                        }
+                        _ => {}
                     }
-                    None => {}
-                },
+                }
+                ("compiler-artifact", _, Some(exe)) => {
+                    found.entry(target.name).or_default().executable = Some(exe);
+                }
+                // Build scripts are an implementation detail of a crate.
+                ("compiler-artifact", _, None)
+                    if first_build && target.kind != ["custom-build"] =>
+                {
+                    eprintln!("  compiled {}", target.name);
+                }
                 _ => {}
             }
         }
         found
     }
 
-    /// Writes the manifest, the heap counter and the crate roots. Returns
-    /// whether dependencies still need their first compilation, and the
-    /// bins that carry heap accounting.
-    fn prepare(&self) -> Result<(bool, Vec<String>), HarnessError> {
+    /// Writes the manifest, the heap counter and the crate roots of the
+    /// standing targets and of `extra`. Returns whether dependencies still
+    /// need their first compilation, and the bins that carry heap accounting.
+    fn prepare(&self, extra: &[Target<'_>]) -> Result<(bool, Vec<String>), HarnessError> {
         let bin_dir = self.dir.join("src").join("bin");
         fs::create_dir_all(&bin_dir).map_err(io_at(&bin_dir))?;
         let counter = self.dir.join("src").join(COUNTER_FILE);
         write_if_changed(&counter, heap::COUNTER_SOURCE).map_err(io_at(&counter))?;
-        let mut bins = Vec::new();
+        let mut bins: Vec<(String, PathBuf)> = Vec::new();
+        let mut seen = HashSet::new();
         let mut accounted = Vec::new();
-        for exercise in &self.course.exercises {
-            for variant in [Variant::Learner, Variant::Solution] {
-                let module = self.course.module_path(exercise, variant);
-                if !module.is_file() {
-                    continue;
-                }
-                let name = bin_name(exercise, variant);
-                let root = CrateRoot::new(self.course, exercise, &module);
-                let path = match root.text(&counter)? {
-                    Some((text, heap)) => {
-                        let file = bin_dir.join(format!("{name}.rs"));
-                        write_if_changed(&file, &text).map_err(io_at(&file))?;
-                        if heap {
-                            accounted.push(name.clone());
-                        }
-                        file
-                    }
-                    None => module,
-                };
-                bins.push((name, path));
+        for target in self.standing_targets().chain(extra.iter().copied()) {
+            let name = target.bin();
+            if !seen.insert(name.clone()) {
+                continue;
             }
+            let Some(module) = self.module_file(&target)? else {
+                continue;
+            };
+            let root = CrateRoot::new(self.course, &target, &module);
+            let path = match root.text(&counter)? {
+                Some((text, heap)) => {
+                    let file = bin_dir.join(format!("{name}.rs"));
+                    write_if_changed(&file, &text).map_err(io_at(&file))?;
+                    if heap {
+                        accounted.push(name.clone());
+                    }
+                    file
+                }
+                None => module,
+            };
+            bins.push((name, path));
         }
         let manifest = self.dir.join("Cargo.toml");
         write_if_changed(&manifest, &self.manifest(&bins)).map_err(io_at(&manifest))?;
         let first = fs::read_to_string(self.stamp_path()).ok() != Some(self.dependencies_stamp());
         Ok((first, accounted))
+    }
+
+    /// The targets always in the manifest, so that checking any exercise
+    /// leaves it unchanged: every exercise's learner and solution programs
+    /// and their probes.
+    fn standing_targets(&self) -> impl Iterator<Item = Target<'a>> + use<'a> {
+        self.course.exercises.iter().flat_map(|exercise| {
+            [Variant::Learner, Variant::Solution]
+                .into_iter()
+                .flat_map(move |variant| {
+                    std::iter::once(Target::program(exercise, variant))
+                        .chain(Target::probes(exercise, variant))
+                })
+        })
+    }
+
+    /// The module file a target mounts, writing a planted mistake's patched
+    /// text into the harness first; `None` if the file does not exist (a
+    /// workspace has no solutions).
+    fn module_file(&self, target: &Target<'_>) -> Result<Option<PathBuf>, HarnessError> {
+        match target.variant {
+            Variant::Mistake(mistake) => {
+                let file = self.mistake_file(target.exercise, &mistake.slug);
+                if let Some(dir) = file.parent() {
+                    fs::create_dir_all(dir).map_err(io_at(dir))?;
+                }
+                write_if_changed(&file, &mistake.text).map_err(io_at(&file))?;
+                Ok(Some(file))
+            }
+            variant => Ok(self
+                .course
+                .module_path(target.exercise, variant)
+                .filter(|path| path.is_file())),
+        }
+    }
+
+    /// Where a planted mistake's patched module is written.
+    fn mistake_file(&self, exercise: &Exercise, slug: &str) -> PathBuf {
+        self.dir
+            .join("variants")
+            .join(&exercise.name)
+            .join(format!("{slug}.rs"))
     }
 
     fn manifest(&self, bins: &[(String, PathBuf)]) -> String {
@@ -272,19 +420,33 @@ impl<'a> Harness<'a> {
     }
 
     /// Points compiler and panic messages at the course's files, relative
-    /// to its root, instead of the harness's copies.
-    pub fn display_paths(&self, text: &str, exercise: &Exercise, variant: Variant) -> String {
-        let copy = format!("src/bin/{}.rs", bin_name(exercise, variant));
-        let primary = exercise.driver.as_ref().unwrap_or(&exercise.path);
-        let shown = Path::new("exercises").join(primary);
-        let shown = shown.to_string_lossy();
+    /// to its root, instead of the harness's copies; a planted mistake's
+    /// module is named by its diff.
+    pub fn display_paths(&self, text: &str, target: &Target<'_>) -> String {
+        let copy = format!("src/bin/{}.rs", target.bin());
+        let shown = self.primary_display(target);
         // Absolute copies first (valgrind prints full paths), then relative.
         let absolute = self.dir.join(&copy);
-        let text = text
+        let mut text = text
             .replace(&*absolute.to_string_lossy(), &shown)
             .replace(&copy, &shown);
+        if let Variant::Mistake(mistake) = target.variant {
+            let patched = self.mistake_file(target.exercise, &mistake.slug);
+            let module = self.course.module_display(target.exercise, target.variant);
+            text = text.replace(&*patched.to_string_lossy(), &module);
+        }
         let root = format!("{}/", self.course.root.display());
         text.replace(&root, "")
+    }
+
+    /// How messages name the file holding a target's `fn main`.
+    fn primary_display(&self, target: &Target<'_>) -> String {
+        let exercise = target.exercise;
+        match (target.probe_definition(), &exercise.driver) {
+            (Some(probe), _) => probe.relative_path().display().to_string(),
+            (None, Some(driver)) => Path::new("exercises").join(driver).display().to_string(),
+            (None, None) => self.course.module_display(exercise, target.variant),
+        }
     }
 }
 
@@ -295,26 +457,38 @@ pub const RENAMED_MAIN: &str = "__memlings_main";
 
 /// The pieces of one binary's crate root.
 struct CrateRoot<'a> {
-    /// The file holding `fn main`: the driver, or a whole-program module.
+    /// The file holding `fn main`: a probe, the driver, or a whole-program module.
     primary: PathBuf,
-    /// The module to mount under its stem, for driven exercises.
+    /// The module to mount under its stem, for driven exercises and probes.
     mount: Option<(&'a Path, &'a str)>,
     exercise: &'a Exercise,
+    /// Whether the program may carry heap accounting: probes are never run.
+    runs: bool,
 }
 
 impl<'a> CrateRoot<'a> {
-    fn new(course: &Course, exercise: &'a Exercise, module: &'a Path) -> Self {
-        match course.driver_path(exercise) {
-            Some(driver) => CrateRoot {
-                primary: driver,
-                // Validation guarantees a driven module has an identifier stem.
-                mount: Some((module, module_name(&exercise.path).unwrap_or("exercise"))),
+    fn new(course: &Course, target: &Target<'a>, module: &'a Path) -> Self {
+        let exercise = target.exercise;
+        // Validation guarantees a mounted module has an identifier stem.
+        let mount = Some((module, module_name(&exercise.path).unwrap_or("exercise")));
+        match (target.probe_definition(), course.driver_path(exercise)) {
+            (Some(probe), _) => CrateRoot {
+                primary: course.probe_path(probe),
+                mount,
                 exercise,
+                runs: false,
             },
-            None => CrateRoot {
+            (None, Some(driver)) => CrateRoot {
+                primary: driver,
+                mount,
+                exercise,
+                runs: true,
+            },
+            (None, None) => CrateRoot {
                 primary: module.to_path_buf(),
                 mount: None,
                 exercise,
+                runs: true,
             },
         }
     }
@@ -331,7 +505,7 @@ impl<'a> CrateRoot<'a> {
         let own_allocator = [&primary, &module]
             .iter()
             .any(|t| t.contains("global_allocator"));
-        let wanted = self.exercise.heap_accounting.unwrap_or(!own_allocator);
+        let wanted = self.runs && self.exercise.heap_accounting.unwrap_or(!own_allocator);
         let renamed = wanted.then(|| rename_main(&primary)).flatten();
         if self.mount.is_none() && renamed.is_none() {
             return Ok(None);
@@ -388,14 +562,6 @@ fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> HarnessError + use<> {
     move |source| HarnessError::Prepare { path, source }
 }
 
-/// Binary name of one exercise variant inside the harness.
-fn bin_name(exercise: &Exercise, variant: Variant) -> String {
-    match variant {
-        Variant::Learner => format!("ex_{}", exercise.name),
-        Variant::Solution => format!("sol_{}", exercise.name),
-    }
-}
-
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
@@ -408,9 +574,12 @@ fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
     fs::write(path, text)
 }
 
-#[derive(Default)]
+/// What Cargo said about one bin.
+#[derive(Debug, Clone, Default)]
 struct Messages {
     errors: Vec<String>,
+    /// The error codes among `errors`.
+    codes: Vec<String>,
     warnings: Vec<String>,
     executable: Option<PathBuf>,
 }
@@ -420,19 +589,25 @@ struct CargoMessage {
     reason: String,
     message: Option<Diagnostic>,
     executable: Option<PathBuf>,
-    target: Option<Target>,
+    target: Option<CargoTarget>,
 }
 
 #[derive(Deserialize)]
 struct Diagnostic {
     level: String,
     rendered: Option<String>,
+    code: Option<DiagnosticCode>,
     #[serde(default)]
     spans: Vec<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
-struct Target {
+struct DiagnosticCode {
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct CargoTarget {
     name: String,
     #[serde(default)]
     kind: Vec<String>,

@@ -1,7 +1,8 @@
 //! Turning what happened into a verdict. Pure: no I/O, no printing.
 
-use crate::course::Limits;
+use crate::course::{Limits, Probe};
 use crate::exec::{Ending, RunOutcome, Stream};
+use crate::harness::BuildOutcome;
 use crate::heap::{HeapLimits, HeapReport, HeapViolation};
 use crate::memcheck;
 
@@ -33,6 +34,9 @@ pub enum Verdict {
     HeapLimit(HeapViolation),
     /// valgrind memcheck found a memory error; its first one.
     MemoryError(memcheck::Finding),
+    /// Correct output, but a must-not-compile probe compiled against the
+    /// module, or failed without its expected error code.
+    GuaranteeLost(LostGuarantee),
     /// Ctrl-C stopped it.
     Interrupted,
 }
@@ -62,8 +66,50 @@ impl Verdict {
             Verdict::MemoryLimit { .. } => "memory limit",
             Verdict::HeapLimit(_) => "heap limit",
             Verdict::MemoryError(_) => "memory error",
+            Verdict::GuaranteeLost(_) => "guarantee lost",
             Verdict::Interrupted => "interrupted",
         }
+    }
+}
+
+/// A guarantee the module's types should give, shown lost by a
+/// must-not-compile probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostGuarantee {
+    /// What the types should guarantee, in words.
+    pub guarantee: String,
+    /// The probe program, relative to the course root.
+    pub probe: String,
+    /// The rustc error code the probe must fail with.
+    pub expected_code: String,
+    /// Whether the probe compiled at all.
+    pub compiled: bool,
+    /// The error codes it failed with instead, if it did not compile.
+    pub found_codes: Vec<String>,
+}
+
+impl LostGuarantee {
+    /// What went wrong, for a learner: "your module lets ... compile, so
+    /// the guarantee is lost: ...".
+    pub fn describe(&self) -> String {
+        let LostGuarantee {
+            guarantee,
+            probe,
+            expected_code,
+            ..
+        } = self;
+        if self.compiled {
+            return format!(
+                "your module lets {probe} compile, so the guarantee is lost: {guarantee}. That program must fail to compile with error {expected_code}"
+            );
+        }
+        let found = match self.found_codes.as_slice() {
+            [] => "other errors".to_owned(),
+            codes => format!("error {}", codes.join(", ")),
+        };
+        format!(
+            "{probe} must fail to compile with error {expected_code}, and against your module it fails with {found} instead, so the guarantee is lost: {guarantee}"
+        )
     }
 }
 
@@ -98,6 +144,23 @@ pub fn judge(outcome: &RunOutcome, expected: &str, ctx: &Context<'_>) -> Verdict
         },
         (verdict, _) => verdict,
     }
+}
+
+/// Judges one must-not-compile probe by its build against the module:
+/// `None` while it fails with its expected error code, the guarantee kept.
+pub fn probe(probe: &Probe, build: &BuildOutcome) -> Option<Verdict> {
+    let (compiled, found_codes) = match build {
+        BuildOutcome::CompileError { codes, .. } if codes.contains(&probe.error) => return None,
+        BuildOutcome::CompileError { codes, .. } => (false, codes.clone()),
+        BuildOutcome::Built { .. } => (true, Vec::new()),
+    };
+    Some(Verdict::GuaranteeLost(LostGuarantee {
+        guarantee: probe.guarantee.clone(),
+        probe: probe.relative_path().display().to_string(),
+        expected_code: probe.error.clone(),
+        compiled,
+        found_codes,
+    }))
 }
 
 /// Stack frames in the course's own files; paths were made relative to the
@@ -345,6 +408,98 @@ mod tests {
             super::judge(&wrong, "x\n", &ctx),
             Verdict::WrongOutput { .. }
         ));
+    }
+
+    #[test]
+    fn probes_keep_their_guarantee_only_with_the_expected_code() {
+        let probe = Probe {
+            file: "p/reject.rs".into(),
+            error: "E0502".into(),
+            guarantee: "no reset while boxed".into(),
+        };
+        let failed = |codes: &[&str]| BuildOutcome::CompileError {
+            diagnostics: String::new(),
+            codes: codes.iter().map(|c| c.to_string()).collect(),
+        };
+        assert_eq!(super::probe(&probe, &failed(&["E0599", "E0502"])), None);
+        assert!(matches!(
+            super::probe(&probe, &failed(&["E0599"])),
+            Some(Verdict::GuaranteeLost(ref lost)) if !lost.compiled && lost.found_codes == ["E0599"]
+        ));
+        let built = BuildOutcome::Built {
+            exe: "x".into(),
+            heap: false,
+            warnings: Vec::new(),
+        };
+        assert!(matches!(
+            super::probe(&probe, &built),
+            Some(Verdict::GuaranteeLost(ref lost)) if lost.compiled && lost.probe == "exercises/p/reject.rs"
+        ));
+    }
+
+    #[test]
+    fn every_failing_label_may_be_named_by_caught_by() {
+        let failing = [
+            Verdict::WrongOutput {
+                expected: String::new(),
+                actual: String::new(),
+            },
+            Verdict::CompileError {
+                diagnostics: String::new(),
+            },
+            Verdict::Panic {
+                message: String::new(),
+                location: None,
+            },
+            Verdict::Crash {
+                signal: 11,
+                cause: String::new(),
+            },
+            Verdict::ExitCode { code: 1 },
+            Verdict::Timeout { limit_ms: 1 },
+            Verdict::OutputLimit {
+                stream: Stream::Stdout,
+                limit_bytes: 1,
+            },
+            Verdict::MemoryLimit { limit_mb: 1 },
+            Verdict::HeapLimit(
+                HeapLimits {
+                    max_allocations: Some(0),
+                    ..HeapLimits::default()
+                }
+                .check(&HeapReport {
+                    allocs: 1,
+                    ..HeapReport::default()
+                })
+                .expect("over the limit"),
+            ),
+            Verdict::MemoryError(memcheck::Finding {
+                headline: String::new(),
+                frames: Vec::new(),
+                details: Vec::new(),
+            }),
+            super::probe(
+                &Probe {
+                    file: "p.rs".into(),
+                    error: "E0001".into(),
+                    guarantee: String::new(),
+                },
+                &BuildOutcome::Built {
+                    exe: "x".into(),
+                    heap: false,
+                    warnings: Vec::new(),
+                },
+            )
+            .expect("a lost guarantee"),
+        ];
+        for verdict in &failing {
+            assert!(
+                crate::course::CAUGHT_BY_LABELS.contains(&verdict.label()),
+                "{}",
+                verdict.label()
+            );
+        }
+        assert_eq!(failing.len(), crate::course::CAUGHT_BY_LABELS.len());
     }
 
     #[test]

@@ -17,10 +17,15 @@ fn course_with(toml: &str) -> TestCourse {
 
 /// Asserts `list` fails with exit 2 and every fragment in stderr.
 fn assert_rejected(course: &TestCourse, fragments: &[&str]) {
+    assert_rejected_at(course, "course.toml", fragments);
+}
+
+/// Asserts `list` fails with exit 2, naming `file`, with every fragment in stderr.
+fn assert_rejected_at(course: &TestCourse, file: &str, fragments: &[&str]) {
     let out = course.cmd(&["list"]).output().unwrap();
     let (_, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("course.toml"), "names the file: {stderr}");
+    assert!(stderr.contains(file), "names the file: {stderr}");
     for fragment in fragments {
         assert!(
             stderr.contains(fragment),
@@ -134,4 +139,103 @@ fn driver_module_stem_must_be_an_identifier() {
     )
     .unwrap();
     assert_rejected(&course, &["Rust identifier"]);
+}
+
+const PROBE: &str = "[[exercises.must_not_compile]]\nfile = \"probe.rs\"\nguarantee = \"g\"\n";
+
+#[test]
+fn malformed_probes_are_rejected() {
+    let course = TestCourse::new()
+        .exercise("ok", OK, "ok\n", &format!("{PROBE}error = \"E502\""))
+        .file("exercises/probe.rs", OK)
+        .build();
+    assert_rejected(
+        &course,
+        &["must_not_compile error = \"E502\"", "rustc error code"],
+    );
+    let course = TestCourse::new()
+        .exercise("ok", OK, "ok\n", &format!("{PROBE}error = \"E0502\""))
+        .build();
+    assert_rejected(
+        &course,
+        &["must_not_compile file", "probe.rs", "does not exist"],
+    );
+    let course = TestCourse::new()
+        .exercise(
+            "ok",
+            OK,
+            "ok\n",
+            &format!("{PROBE}error = \"E0502\"\nwhy = 1"),
+        )
+        .file("exercises/probe.rs", OK)
+        .build();
+    assert_rejected(&course, &["unknown field `why`"]);
+}
+
+const SHOUTS: &str = r#"fn main() { println!("OK"); }"#;
+
+#[test]
+fn a_diff_that_does_not_apply_is_rejected() {
+    let course = TestCourse::new()
+        .exercise("ok", OK, "ok\n", "")
+        .mistake("ok", "shout", "Mistake: shouts", SHOUTS)
+        .solution("ok", "fn main() {}\n")
+        .build();
+    assert_rejected_at(
+        &course,
+        "solutions/mistakes/ok/shout.diff",
+        &["does not apply to solutions/ok.rs", "hunk #1"],
+    );
+}
+
+#[test]
+fn malformed_mistake_headers_are_rejected() {
+    let with_header = |header: &str| {
+        TestCourse::new()
+            .exercise("ok", OK, "ok\n", "")
+            .mistake("ok", "shout", header, SHOUTS)
+            .build()
+    };
+    let file = "solutions/mistakes/ok/shout.diff";
+    let course = with_header("Mistake: shouts\nCaught-Bye: wrong output");
+    assert_rejected_at(&course, file, &["unknown header key \"Caught-Bye\""]);
+    let course = with_header("Caught-By: wrong output");
+    assert_rejected_at(&course, file, &["no `Mistake:` line"]);
+    let course = with_header("Mistake: shouts\nCaught-By: wrong answer");
+    assert_rejected_at(
+        &course,
+        file,
+        &["\"wrong answer\" is not a verdict label", "wrong output"],
+    );
+}
+
+#[test]
+fn planted_files_for_unknown_exercises_or_of_the_wrong_kind_are_rejected() {
+    let course = TestCourse::new()
+        .exercise("ok", OK, "ok\n", "")
+        .file("solutions/mistakes/nope/x.diff", "Mistake: x\n\n")
+        .build();
+    assert_rejected_at(
+        &course,
+        "solutions/mistakes/nope",
+        &["names no exercise of this course; it has: ok"],
+    );
+    let course = TestCourse::new()
+        .exercise("ok", OK, "ok\n", "")
+        .file("solutions/mistakes/ok/x.patch", "Mistake: x\n\n")
+        .build();
+    assert_rejected_at(
+        &course,
+        "solutions/mistakes/ok/x.patch",
+        &["is not a `.diff` file"],
+    );
+    let course = TestCourse::new()
+        .exercise("ok", OK, "ok\n", "")
+        .alternative("ok", "plain", OK)
+        .build();
+    assert_rejected_at(
+        &course,
+        "solutions/alternatives/ok/plain.rs",
+        &["has no `//!` line"],
+    );
 }

@@ -63,7 +63,7 @@ pub fn check_with(
     };
     let exercise = session.course.exercise(&name)?.clone();
     reporter.check_started(&exercise, describe);
-    let attempt = session.attempt(&exercise, Variant::Learner, memcheck)?;
+    let attempt = session.attempt(&exercise, session.options(Variant::Learner, memcheck))?;
     let (outcome, hints_shown) = match &attempt.verdict {
         Verdict::Interrupted => return Ok(Outcome::Interrupted),
         Verdict::Pass => {
@@ -100,7 +100,7 @@ pub fn check_with(
 /// Whether the learner's module has `unsafe` code (not merely the word in
 /// a comment), which passing output alone does not prove sound.
 fn uses_unsafe(session: &Session, exercise: &Exercise) -> bool {
-    let module = session.course.module_path(exercise, Variant::Learner);
+    let module = session.course.learner_path(exercise);
     std::fs::read_to_string(module).is_ok_and(|text| has_unsafe_code(&text))
 }
 

@@ -126,19 +126,25 @@ impl Session {
         self.state.save(&self.workspace.state_file())
     }
 
-    /// Attempts `exercise` in this session's course and workspace.
-    pub fn attempt(
-        &self,
-        exercise: &Exercise,
-        variant: Variant,
-        memcheck: bool,
-    ) -> Result<Attempt> {
-        let options = Options {
+    /// How this session attempts `variant`: in its colors, judging the
+    /// must-not-compile probes after a pass.
+    pub fn options<'a>(&self, variant: Variant<'a>, memcheck: bool) -> Options<'a> {
+        Options {
             variant,
             color: self.color,
             memcheck,
-        };
+            probes: true,
+        }
+    }
+
+    /// Attempts `exercise` in this session's course and workspace.
+    pub fn attempt(&self, exercise: &Exercise, options: Options<'_>) -> Result<Attempt> {
         attempt::attempt(&self.course, &self.workspace, exercise, options)
+    }
+
+    /// Attempts several variants of `exercise`, building them all at once.
+    pub fn attempt_all(&self, exercise: &Exercise, runs: &[Options<'_>]) -> Result<Vec<Attempt>> {
+        attempt::attempt_all(&self.course, &self.workspace, exercise, runs)
     }
 }
 

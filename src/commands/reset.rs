@@ -5,13 +5,12 @@ use std::fs;
 use anyhow::{Context, Result};
 
 use super::{Outcome, Session};
-use crate::course::Variant;
 use crate::workspace::{backup, write_atomic};
 
 /// Backs up the learner's module, then restores the pristine template.
 pub fn reset(mut session: Session, name: &str) -> Result<Outcome> {
     let exercise = session.course.exercise(name)?.clone();
-    let current = session.course.module_path(&exercise, Variant::Learner);
+    let current = session.course.learner_path(&exercise);
     let original = session.workspace.originals_dir().join(&exercise.path);
     let template = fs::read(&original).with_context(|| {
         format!(

@@ -3,6 +3,7 @@
 use anyhow::Result;
 
 use super::{Outcome, Session};
+use crate::attempt::Options;
 use crate::course::Variant;
 use crate::judge::Verdict;
 use crate::report::human as report;
@@ -11,7 +12,12 @@ use crate::report::human as report;
 pub fn run(session: &Session, name: &str) -> Result<Outcome> {
     let exercise = session.course.exercise(name)?;
     print!("{}", report::description(exercise));
-    let attempt = session.attempt(exercise, Variant::Learner, false)?;
+    // `run` judges nothing, so the must-not-compile probes stay unbuilt.
+    let options = Options {
+        probes: false,
+        ..session.options(Variant::Learner, false)
+    };
+    let attempt = session.attempt(exercise, options)?;
     if let Some(outcome) = &attempt.outcome {
         print!("{}", report::program_output(outcome));
         if report::finished_normally(&attempt.verdict) {

@@ -1,17 +1,32 @@
-//! `memlings verify`: for authors, every solution passes and every
-//! untouched template fails.
+//! `memlings verify`: for authors, every solution and alternative passes,
+//! every untouched template and planted mistake fails.
 
 use anyhow::{Result, bail};
 
 use super::{Outcome, Session};
-use crate::course::{Exercise, Variant};
+use crate::attempt::Options;
+use crate::course::{Exercise, Mistake, Variant};
 use crate::judge::Verdict;
-use crate::report::{self, Format, VerifyResult};
+use crate::report::{
+    self, AlternativeCheck, Format, MistakeCheck, Verification, VerifyResult, VerifySummary,
+};
+
+/// The `Caught-By` label that asks for a mistake to be run under memcheck.
+const MEMORY_ERROR: &str = "memory error";
 
 /// Checks the whole course, reporting each exercise. `memcheck` runs every
-/// solution under valgrind; exercises with `memcheck = true` always are.
+/// solution and alternative under valgrind; exercises with `memcheck =
+/// true` always are. Mistakes run plainly unless they name `memory error`.
 pub fn verify(session: &Session, memcheck: bool, format: Format) -> Result<Outcome> {
-    super::require_valgrind(memcheck || session.course.exercises.iter().any(|e| e.memcheck))?;
+    let exercises = &session.course.exercises;
+    super::require_valgrind(
+        memcheck
+            || exercises.iter().any(|e| e.memcheck)
+            || exercises
+                .iter()
+                .flat_map(|e| &e.mistakes)
+                .any(needs_memcheck),
+    )?;
     if !session.course.has_solutions() {
         bail!(
             "{} has no solutions/ folder: `verify` runs in a course's source directory, not in a learner workspace",
@@ -19,47 +34,92 @@ pub fn verify(session: &Session, memcheck: bool, format: Format) -> Result<Outco
         );
     }
     let mut reporter = report::reporter(format, &session.course);
-    let mut failures = 0;
-    for exercise in &session.course.exercises {
-        let Some(result) = verify_one(session, exercise, memcheck || exercise.memcheck)? else {
+    let mut summary = VerifySummary::default();
+    for exercise in exercises {
+        let Some(verification) = verify_one(session, exercise, memcheck || exercise.memcheck)?
+        else {
             return Ok(Outcome::Interrupted);
         };
-        reporter.verified(exercise, &result);
-        failures += usize::from(!result.ok());
+        reporter.verified(exercise, &verification);
+        summary.add(&verification);
     }
-    reporter.verify_finished(failures, session.course.exercises.len());
-    Ok(if failures == 0 {
+    reporter.verify_finished(&summary);
+    Ok(if summary.failures == 0 {
         Outcome::Success
     } else {
         Outcome::Failed
     })
 }
 
-/// Verifies one exercise; `None` when Ctrl-C stopped it.
-fn verify_one(
+/// Whether a mistake is to be caught by valgrind, and so run under it.
+fn needs_memcheck(mistake: &Mistake) -> bool {
+    mistake.caught_by.as_deref() == Some(MEMORY_ERROR)
+}
+
+/// Verifies one exercise, building all its variants at once; `None` when
+/// Ctrl-C stopped it.
+fn verify_one<'a>(
     session: &Session,
-    exercise: &Exercise,
+    exercise: &'a Exercise,
     memcheck: bool,
-) -> Result<Option<VerifyResult>> {
-    let solution = session.course.module_path(exercise, Variant::Solution);
+) -> Result<Option<Verification<'a>>> {
+    let solution = session.course.solution_path(exercise);
     if !solution.is_file() {
-        return Ok(Some(VerifyResult::NoSolution(solution)));
+        return Ok(Some(Verification {
+            result: VerifyResult::NoSolution(solution),
+            mistakes: Vec::new(),
+            alternatives: Vec::new(),
+        }));
     }
-    let run = |variant, memcheck| {
-        session
-            .attempt(exercise, variant, memcheck)
-            .map(|a| a.verdict)
+    let template = Options {
+        probes: false, // it fails before they would matter
+        ..session.options(Variant::Learner, false)
     };
-    let solved = run(Variant::Solution, memcheck)?;
-    if solved == Verdict::Interrupted {
+    let mut runs = vec![session.options(Variant::Solution, memcheck), template];
+    runs.extend(
+        exercise
+            .alternatives
+            .iter()
+            .map(|a| session.options(Variant::Alternative(a), memcheck)),
+    );
+    runs.extend(
+        exercise
+            .mistakes
+            .iter()
+            .map(|m| session.options(Variant::Mistake(m), needs_memcheck(m))),
+    );
+    let attempts = session.attempt_all(exercise, &runs)?;
+    if attempts.len() < runs.len() || attempts.iter().any(|a| a.verdict == Verdict::Interrupted) {
         return Ok(None);
     }
-    if !solved.passed() {
-        return Ok(Some(VerifyResult::SolutionFails(solved)));
-    }
-    Ok(match run(Variant::Learner, false)? {
-        Verdict::Interrupted => None,
-        Verdict::Pass => Some(VerifyResult::TemplatePasses),
-        template => Some(VerifyResult::Verified { memcheck, template }),
-    })
+    // In the order of `runs`: solution, template, alternatives, mistakes.
+    let mut verdicts = attempts.into_iter().map(|a| a.verdict);
+    let (Some(solved), Some(template)) = (verdicts.next(), verdicts.next()) else {
+        return Ok(None);
+    };
+    let alternatives = exercise
+        .alternatives
+        .iter()
+        .zip(verdicts.by_ref())
+        .map(|(alternative, verdict)| AlternativeCheck {
+            alternative,
+            verdict,
+        })
+        .collect();
+    let mistakes = exercise
+        .mistakes
+        .iter()
+        .zip(verdicts)
+        .map(|(mistake, verdict)| MistakeCheck { mistake, verdict })
+        .collect();
+    let result = match (solved.passed(), template) {
+        (false, _) => VerifyResult::SolutionFails(solved),
+        (true, Verdict::Pass) => VerifyResult::TemplatePasses,
+        (true, template) => VerifyResult::Verified { memcheck, template },
+    };
+    Ok(Some(Verification {
+        result,
+        mistakes,
+        alternatives,
+    }))
 }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use super::PlantedError;
+
 /// A course that cannot be used as it is. Every variant names the file at
 /// fault so the author knows where to look; the CLI maps them all to exit 2.
 #[derive(Debug, Error)]
@@ -63,6 +65,22 @@ pub enum CourseError {
         path: PathBuf,
         exercise: String,
         key: &'static str,
+    },
+    /// A must-not-compile probe's `error` that is not a rustc error code.
+    #[error(
+        "{}: exercise {exercise:?}: must_not_compile error = {value:?} is not a rustc error code such as \"E0502\"",
+        path.display()
+    )]
+    MalformedErrorCode {
+        path: PathBuf,
+        exercise: String,
+        value: String,
+    },
+    /// A planted mistake or alternative solution that cannot be used.
+    #[error("{}: {problem}", path.display())]
+    Planted {
+        path: PathBuf,
+        problem: PlantedError,
     },
     /// A command named an exercise the course does not have.
     #[error("unknown exercise {name:?}; this course has: {}", known.join(", "))]

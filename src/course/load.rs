@@ -11,7 +11,7 @@ use crate::heap::HeapLimits;
 
 use super::{
     Course, CourseError, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS,
-    Exercise, FORMAT_VERSION, Limits,
+    Exercise, FORMAT_VERSION, Limits, Probe, planted,
 };
 
 /// The file name of a course definition inside its root.
@@ -51,6 +51,16 @@ struct RawExercise {
     heap_hint: Option<String>,
     #[serde(default)]
     memcheck: bool,
+    #[serde(default)]
+    must_not_compile: Vec<RawProbe>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProbe {
+    file: String,
+    error: String,
+    guarantee: String,
 }
 
 /// Loads `root/course.toml` and checks every rule of the format. With
@@ -83,6 +93,9 @@ pub fn load(root: &Path, learner_files_may_be_missing: bool) -> Result<Course, C
             });
         }
         exercises.push(exercise);
+    }
+    if root.join("solutions").is_dir() {
+        planted::load(&root, &mut exercises)?;
     }
     Ok(Course {
         root,
@@ -137,13 +150,19 @@ impl Checker<'_> {
             Some(d) => Some(self.file_in(&name, "driver", "exercises", d)?),
             None => None,
         };
-        if driver.is_some() && module_name(&path).is_none() {
+        let must_not_compile = raw
+            .must_not_compile
+            .into_iter()
+            .map(|probe| self.probe(&name, probe))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mounted = driver.is_some() || !must_not_compile.is_empty();
+        if mounted && module_name(&path).is_none() {
             return Err(CourseError::UnsafePath {
                 path: self.file.to_path_buf(),
                 exercise: name,
                 key: "path",
                 value: raw.path,
-                reason: "must be a .rs file whose stem is a Rust identifier, since the driver names the module by it",
+                reason: "must be a .rs file whose stem is a Rust identifier, since the driver and probes name the module by it",
             });
         }
         let expected_name = raw.expected.unwrap_or_else(|| format!("{name}.txt"));
@@ -185,6 +204,25 @@ impl Checker<'_> {
             },
             heap_hint: raw.heap_hint,
             memcheck: raw.memcheck,
+            must_not_compile,
+            mistakes: Vec::new(),
+            alternatives: Vec::new(),
+        })
+    }
+
+    /// Validates one `[[exercises.must_not_compile]]` entry.
+    fn probe(&self, exercise: &str, raw: RawProbe) -> Result<Probe, CourseError> {
+        if !is_error_code(&raw.error) {
+            return Err(CourseError::MalformedErrorCode {
+                path: self.file.to_path_buf(),
+                exercise: exercise.to_owned(),
+                value: raw.error,
+            });
+        }
+        Ok(Probe {
+            file: self.file_in(exercise, "must_not_compile", "exercises", &raw.file)?,
+            error: raw.error,
+            guarantee: raw.guarantee,
         })
     }
 
@@ -256,6 +294,11 @@ pub fn is_valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
+/// Whether `code` looks like a rustc error code: `E` and four digits.
+fn is_error_code(code: &str) -> bool {
+    code.len() == 5 && code.starts_with('E') && code[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The module name a driver uses for `path`: its stem, if that is an identifier.
 pub fn module_name(path: &Path) -> Option<&str> {
     if path.extension()? != "rs" {
@@ -302,6 +345,14 @@ mod tests {
         assert!(!is_valid_name("Mapper"));
         assert!(!is_valid_name("a-b"));
         assert!(!is_valid_name("a b"));
+    }
+
+    #[test]
+    fn error_codes() {
+        assert!(is_error_code("E0502"));
+        for bad in ["E502", "e0502", "E05020", "X0502", "E05a2", ""] {
+            assert!(!is_error_code(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod error;
 mod load;
+mod planted;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,6 +15,9 @@ pub use error::CourseError;
 
 use crate::heap::HeapLimits;
 pub use load::{COURSE_FILE, module_name};
+#[cfg(test)]
+pub use planted::CAUGHT_BY_LABELS;
+pub use planted::PlantedError;
 
 /// The only `format_version` this binary understands.
 pub const FORMAT_VERSION: u32 = 1;
@@ -87,15 +91,73 @@ pub struct Exercise {
     pub heap_hint: Option<String>,
     /// Whether `verify` always runs the solution under valgrind memcheck.
     pub memcheck: bool,
+    /// Programs that must not compile against a correct module.
+    pub must_not_compile: Vec<Probe>,
+    /// Planted mistakes, sorted by slug (only in a course with `solutions/`).
+    pub mistakes: Vec<Mistake>,
+    /// Other correct solutions, sorted by slug (only with `solutions/`).
+    pub alternatives: Vec<Alternative>,
+}
+
+/// A must-not-compile probe: a program using the module in a way its types
+/// forbid, so that a module which lets it compile has lost a guarantee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// The program, with `fn main`, relative to `exercises/`.
+    pub file: PathBuf,
+    /// The rustc error code it must fail with, such as `E0502`.
+    pub error: String,
+    /// The guarantee it checks, in words.
+    pub guarantee: String,
+}
+
+impl Probe {
+    /// The program's path relative to the course root.
+    pub fn relative_path(&self) -> PathBuf {
+        Path::new("exercises").join(&self.file)
+    }
+}
+
+/// A planted mistake: the reference solution with one realistic bug, kept
+/// as `solutions/mistakes/<exercise>/<slug>.diff`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mistake {
+    /// The file's stem.
+    pub slug: String,
+    /// The `Mistake:` line.
+    pub description: String,
+    /// The `Caught-By:` verdict label, if the mistake names one.
+    pub caught_by: Option<String>,
+    /// The `Hint:` line, kept for targeted hints (not used yet).
+    pub hint: Option<String>,
+    /// The diff file, relative to the course root.
+    pub patch_path: PathBuf,
+    /// The reference solution with the diff applied.
+    pub text: String,
+}
+
+/// Another correct solution, kept as `solutions/alternatives/<exercise>/<slug>.rs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alternative {
+    /// The file's stem.
+    pub slug: String,
+    /// Its first `//!` line: the style it is written in.
+    pub description: String,
+    /// The module file, relative to the course root.
+    pub path: PathBuf,
 }
 
 /// Which copy of an exercise's module to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
+pub enum Variant<'a> {
     /// The learner's file in `exercises/`.
     Learner,
     /// The reference solution in `solutions/`.
     Solution,
+    /// The reference solution with a planted mistake.
+    Mistake(&'a Mistake),
+    /// An alternative solution.
+    Alternative(&'a Alternative),
 }
 
 impl Course {
@@ -121,19 +183,52 @@ impl Course {
             })
     }
 
-    /// Absolute path of an exercise's module, for the given variant.
-    pub fn module_path(&self, exercise: &Exercise, variant: Variant) -> PathBuf {
-        let folder = match variant {
-            Variant::Learner => "exercises",
-            Variant::Solution => "solutions",
-        };
-        self.root.join(folder).join(&exercise.path)
+    /// Absolute path of the learner's module.
+    pub fn learner_path(&self, exercise: &Exercise) -> PathBuf {
+        self.root.join("exercises").join(&exercise.path)
+    }
+
+    /// Absolute path of the reference solution.
+    pub fn solution_path(&self, exercise: &Exercise) -> PathBuf {
+        self.root.join("solutions").join(&exercise.path)
+    }
+
+    /// Absolute path of the file holding a variant's module; `None` for a
+    /// planted mistake, whose text ([`Mistake::text`]) is in no course file.
+    pub fn module_path(&self, exercise: &Exercise, variant: Variant) -> Option<PathBuf> {
+        match variant {
+            Variant::Learner => Some(self.learner_path(exercise)),
+            Variant::Solution => Some(self.solution_path(exercise)),
+            Variant::Alternative(alternative) => Some(self.root.join(&alternative.path)),
+            Variant::Mistake(_) => None,
+        }
+    }
+
+    /// How messages name a variant's module: its path relative to the course
+    /// root, or for a planted mistake its diff, marked as patched.
+    pub fn module_display(&self, exercise: &Exercise, variant: Variant) -> String {
+        match (variant, self.module_path(exercise, variant)) {
+            (_, Some(path)) => path
+                .strip_prefix(&self.root)
+                .unwrap_or(&path)
+                .display()
+                .to_string(),
+            (Variant::Mistake(mistake), None) => {
+                format!("{} (patched)", mistake.patch_path.display())
+            }
+            (_, None) => String::new(),
+        }
     }
 
     /// Absolute path of an exercise's driver, if it has one.
     pub fn driver_path(&self, exercise: &Exercise) -> Option<PathBuf> {
         let driver = exercise.driver.as_ref()?;
         Some(self.root.join("exercises").join(driver))
+    }
+
+    /// Absolute path of a must-not-compile probe's program.
+    pub fn probe_path(&self, probe: &Probe) -> PathBuf {
+        self.root.join(probe.relative_path())
     }
 
     /// Absolute path of an exercise's expected-output file.

@@ -5,7 +5,10 @@ use std::path::Path;
 
 use colored::Colorize;
 
-use super::{CheckReport, Reporter, VerifyResult};
+use super::{
+    AlternativeCheck, CheckReport, MistakeCheck, Reporter, Verification, VerifyResult,
+    VerifySummary,
+};
 use crate::course::{Course, Exercise};
 use crate::diff;
 use crate::exec::RunOutcome;
@@ -56,6 +59,7 @@ impl Reporter for Human {
             | Verdict::WrongOutput { .. }
             | Verdict::CompileError { .. }
             | Verdict::MemoryError(_)
+            | Verdict::GuaranteeLost(_)
             | Verdict::Interrupted => {}
             // It stopped early: show how far it got, and for crashes and
             // odd exits what it said on stderr.
@@ -94,12 +98,8 @@ impl Reporter for Human {
         print!("{}", all_done());
     }
 
-    fn verified(&mut self, exercise: &Exercise, result: &VerifyResult) {
-        let mark = if result.ok() {
-            "✓".green().bold()
-        } else {
-            "✗".red().bold()
-        };
+    fn verified(&mut self, exercise: &Exercise, verification: &Verification<'_>) {
+        let result = &verification.result;
         let (summary, detail) = match result {
             VerifyResult::Verified { memcheck, template } => (
                 format!(
@@ -122,24 +122,51 @@ impl Reporter for Human {
             ),
         };
         println!(
-            "{mark} {:width$}  {summary}",
+            "{} {:width$}  {summary}",
+            mark(result.ok()),
             exercise.name,
             width = self.width
         );
-        for line in detail.iter().flat_map(|d| d.lines()) {
-            println!("    {line}");
+        print!("{}", indented(detail.as_deref().unwrap_or_default(), 4));
+        let slugs = verification
+            .mistakes
+            .iter()
+            .map(|m| m.mistake.slug.len())
+            .chain(
+                verification
+                    .alternatives
+                    .iter()
+                    .map(|a| a.alternative.slug.len()),
+            );
+        let width = slugs.max().unwrap_or(0);
+        for check in &verification.mistakes {
+            print!("{}", mistake_line(check, width));
+        }
+        for check in &verification.alternatives {
+            print!("{}", alternative_line(check, width));
         }
     }
 
-    fn verify_finished(&mut self, failures: usize, total: usize) {
+    fn verify_finished(&mut self, summary: &VerifySummary) {
+        let VerifySummary {
+            failures, total, ..
+        } = *summary;
         if failures == 0 {
-            println!("{} all {total} exercises verified", "✓".green().bold());
+            println!("{} all {total} exercises verified", mark(true));
         } else {
             println!(
                 "{} {failures} of {total} exercises failed verification",
-                "✗".red().bold()
+                mark(false)
             );
         }
+        println!(
+            "planted mistakes: {} of {} caught",
+            summary.mistakes_caught, summary.mistakes_total
+        );
+        println!(
+            "alternatives: {} of {} pass",
+            summary.alternatives_passed, summary.alternatives_total
+        );
     }
 
     fn listed(&mut self, course: &Course, state: &State) {
@@ -170,6 +197,59 @@ impl Reporter for Human {
         let percent = (done * 100).checked_div(total).unwrap_or(100);
         println!("Progress: {done}/{total} done ({percent}%)");
     }
+}
+
+/// `✓` or `✗`, colored.
+fn mark(ok: bool) -> colored::ColoredString {
+    match ok {
+        true => "✓".green().bold(),
+        false => "✗".red().bold(),
+    }
+}
+
+/// Every line of `text`, indented by `by` spaces.
+fn indented(text: &str, by: usize) -> String {
+    text.lines()
+        .map(|line| format!("{:by$}{line}\n", ""))
+        .collect()
+}
+
+/// One line on a planted mistake in `verify`:
+/// `✓ caught  shrink_file — wrong output`.
+fn mistake_line(check: &MistakeCheck<'_>, width: usize) -> String {
+    let MistakeCheck { mistake, verdict } = check;
+    let slug = &mistake.slug;
+    let (status, what) = match (verdict.passed(), &mistake.caught_by) {
+        (true, _) => ("missed", format!("it passes: {}", mistake.description)),
+        (false, Some(expected)) if !check.as_named() => (
+            "caught",
+            format!("{}, but Caught-By names {expected}", verdict.label()),
+        ),
+        (false, _) => ("caught", verdict.label().to_owned()),
+    };
+    format!(
+        "    {} {status}  {slug:width$} — {what}\n",
+        mark(check.caught())
+    )
+}
+
+/// One line on an alternative solution in `verify`, with the verdict
+/// explained when it fails.
+fn alternative_line(check: &AlternativeCheck<'_>, width: usize) -> String {
+    let AlternativeCheck {
+        alternative,
+        verdict: v,
+    } = check;
+    let slug = &alternative.slug;
+    if check.passed() {
+        return format!("    {} passes  {slug:width$} (alternative)\n", mark(true));
+    }
+    format!(
+        "    {} fails   {slug:width$} (alternative) — {}\n{}",
+        mark(false),
+        v.label(),
+        indented(&verdict(v), 6)
+    )
 }
 
 /// The message when no exercise is pending.
@@ -215,6 +295,7 @@ pub fn finished_normally(verdict: &Verdict) -> bool {
             | Verdict::WrongOutput { .. }
             | Verdict::HeapLimit(_)
             | Verdict::MemoryError(_)
+            | Verdict::GuaranteeLost(_)
     )
 }
 
@@ -357,6 +438,11 @@ pub fn verdict(verdict: &Verdict) -> String {
             }
             out
         }
+        Verdict::GuaranteeLost(lost) => format!(
+            "{} the output is right, but {}.\n  Read that program: your types must forbid what it does.\n",
+            "✗ guarantee lost:".red().bold(),
+            lost.describe()
+        ),
         Verdict::Interrupted => format!("{} stopped by Ctrl-C\n", "✗ interrupted:".yellow().bold()),
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CheckReport, Reporter, VerifyResult};
+use super::{CheckReport, Reporter, Verification, VerifyResult, VerifySummary};
 use crate::course::{Course, Exercise};
 use crate::heap::HeapReport;
 use crate::judge::Verdict;
@@ -53,25 +53,59 @@ impl Reporter for Json {
         );
     }
 
-    fn verified(&mut self, exercise: &Exercise, result: &VerifyResult) {
-        let (problem, detail) = match result {
+    fn verified(&mut self, exercise: &Exercise, verification: &Verification<'_>) {
+        let (problem, detail) = match &verification.result {
             VerifyResult::Verified { template, .. } => (None, Some(verdict(template))),
             VerifyResult::NoSolution(path) => (Some("no solution"), Some(json!(path))),
             VerifyResult::SolutionFails(v) => (Some("solution fails"), Some(verdict(v))),
             VerifyResult::TemplatePasses => (Some("template passes"), None),
         };
+        let mistakes: Vec<Value> = verification
+            .mistakes
+            .iter()
+            .map(|m| {
+                json!({
+                    "slug": m.mistake.slug,
+                    "description": m.mistake.description,
+                    "verdict": verdict(&m.verdict),
+                    "caught": m.caught(),
+                    "expected": m.mistake.caught_by,
+                })
+            })
+            .collect();
+        let alternatives: Vec<Value> = verification
+            .alternatives
+            .iter()
+            .map(|a| {
+                json!({
+                    "slug": a.alternative.slug,
+                    "passed": a.passed(),
+                    "verdict": verdict(&a.verdict),
+                })
+            })
+            .collect();
         let object = json!({
             "event": "verify",
             "exercise": exercise.name,
-            "ok": result.ok(),
+            "ok": verification.ok(),
             "problem": problem,
             "detail": detail,
+            "mistakes": mistakes,
+            "alternatives": alternatives,
         });
         println!("{object}");
     }
 
-    fn verify_finished(&mut self, failures: usize, total: usize) {
-        let object = json!({ "event": "verify_summary", "failures": failures, "total": total });
+    fn verify_finished(&mut self, summary: &VerifySummary) {
+        let object = json!({
+            "event": "verify_summary",
+            "failures": summary.failures,
+            "total": summary.total,
+            "mistakes_caught": summary.mistakes_caught,
+            "mistakes_total": summary.mistakes_total,
+            "alternatives_passed": summary.alternatives_passed,
+            "alternatives_total": summary.alternatives_total,
+        });
         println!("{object}");
     }
 
@@ -127,6 +161,14 @@ pub fn verdict(verdict: &Verdict) -> Value {
             "actual": v.actual,
             "max": v.limit,
             "message": v.describe(),
+        }),
+        Verdict::GuaranteeLost(lost) => json!({
+            "guarantee": lost.guarantee,
+            "probe": lost.probe,
+            "expected_code": lost.expected_code,
+            "compiled": lost.compiled,
+            "found_codes": lost.found_codes,
+            "message": lost.describe(),
         }),
         Verdict::MemoryError(f) => json!({
             "error": f.headline,

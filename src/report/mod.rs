@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use crate::attempt::Attempt;
-use crate::course::{Course, Exercise};
+use crate::course::{Alternative, Course, Exercise, Mistake};
 use crate::judge::Verdict;
 use crate::state::State;
 
@@ -50,9 +50,94 @@ pub enum VerifyResult {
 }
 
 impl VerifyResult {
-    /// Whether this exercise is verified.
+    /// Whether the solution and the template are as they must be.
     pub fn ok(&self) -> bool {
         matches!(self, VerifyResult::Verified { .. })
+    }
+}
+
+/// Everything `verify` found about one exercise.
+#[derive(Debug)]
+pub struct Verification<'a> {
+    /// The reference solution and the untouched template.
+    pub result: VerifyResult,
+    /// Each planted mistake, in slug order.
+    pub mistakes: Vec<MistakeCheck<'a>>,
+    /// Each alternative solution, in slug order.
+    pub alternatives: Vec<AlternativeCheck<'a>>,
+}
+
+impl Verification<'_> {
+    /// Whether the exercise is verified: the solution and template as they
+    /// must be, every mistake caught and every alternative passing.
+    pub fn ok(&self) -> bool {
+        self.result.ok()
+            && self.mistakes.iter().all(MistakeCheck::caught)
+            && self.alternatives.iter().all(AlternativeCheck::passed)
+    }
+}
+
+/// A planted mistake and the verdict on it.
+#[derive(Debug)]
+pub struct MistakeCheck<'a> {
+    pub mistake: &'a Mistake,
+    pub verdict: Verdict,
+}
+
+impl MistakeCheck<'_> {
+    /// Whether the mistake failed, with the verdict its `Caught-By` names.
+    pub fn caught(&self) -> bool {
+        !self.verdict.passed() && self.as_named()
+    }
+
+    /// Whether the verdict is the one `Caught-By` names, if it names one.
+    pub fn as_named(&self) -> bool {
+        let expected = self.mistake.caught_by.as_deref();
+        expected.is_none_or(|label| label == self.verdict.label())
+    }
+}
+
+/// An alternative solution and the verdict on it.
+#[derive(Debug)]
+pub struct AlternativeCheck<'a> {
+    pub alternative: &'a Alternative,
+    pub verdict: Verdict,
+}
+
+impl AlternativeCheck<'_> {
+    /// Whether the alternative passes, as it must.
+    pub fn passed(&self) -> bool {
+        self.verdict.passed()
+    }
+}
+
+/// The totals of a whole `verify`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifySummary {
+    /// Exercises not verified.
+    pub failures: usize,
+    /// Exercises verified or not.
+    pub total: usize,
+    pub mistakes_caught: usize,
+    pub mistakes_total: usize,
+    pub alternatives_passed: usize,
+    pub alternatives_total: usize,
+}
+
+impl VerifySummary {
+    /// Counts one exercise's verification in.
+    pub fn add(&mut self, verification: &Verification<'_>) {
+        let Verification {
+            mistakes,
+            alternatives,
+            ..
+        } = verification;
+        self.failures += usize::from(!verification.ok());
+        self.total += 1;
+        self.mistakes_caught += mistakes.iter().filter(|m| m.caught()).count();
+        self.mistakes_total += mistakes.len();
+        self.alternatives_passed += alternatives.iter().filter(|a| a.passed()).count();
+        self.alternatives_total += alternatives.len();
     }
 }
 
@@ -66,9 +151,9 @@ pub trait Reporter {
     /// `check` found nothing left to do.
     fn all_done(&mut self);
     /// `verify` finished one exercise.
-    fn verified(&mut self, exercise: &Exercise, result: &VerifyResult);
+    fn verified(&mut self, exercise: &Exercise, verification: &Verification<'_>);
     /// `verify` finished the course.
-    fn verify_finished(&mut self, failures: usize, total: usize);
+    fn verify_finished(&mut self, summary: &VerifySummary);
     /// `list`: the course and the learner's progress.
     fn listed(&mut self, course: &Course, state: &State);
 }

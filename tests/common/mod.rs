@@ -54,6 +54,35 @@ impl TestCourse {
         self
     }
 
+    /// Writes `text` to `path`, relative to the course root.
+    pub fn file(self, path: &str, text: &str) -> Self {
+        let file = self.dir.path().join(path);
+        fs::create_dir_all(file.parent().expect("a parent")).unwrap();
+        fs::write(file, text).unwrap();
+        self
+    }
+
+    /// Plants a mistake in `name`: `header` lines, a blank line, and the
+    /// diff from the current solution to `program`.
+    pub fn mistake(self, name: &str, slug: &str, header: &str, program: &str) -> Self {
+        let solution = fs::read_to_string(self.root().join(format!("solutions/{name}.rs")))
+            .expect("the solution exists");
+        let diff = diffy::create_patch(&solution, program);
+        self.file(
+            &format!("solutions/mistakes/{name}/{slug}.diff"),
+            &format!(
+                "{header}
+
+{diff}"
+            ),
+        )
+    }
+
+    /// Adds an alternative solution of `name`.
+    pub fn alternative(self, name: &str, slug: &str, program: &str) -> Self {
+        self.file(&format!("solutions/alternatives/{name}/{slug}.rs"), program)
+    }
+
     /// Writes course.toml and returns the finished course.
     pub fn build(self) -> Self {
         let text = format!(
