@@ -916,7 +916,10 @@ impl ModelLoader {
         // multiple of its size (both checked above); the bytes are initialised
         // mapped memory, and every bit pattern is a valid f32. The slice keeps
         // the lifetime of `bytes`, i.e. of `&self`.
-        Ok(unsafe { slice::from_raw_parts(bytes.as_ptr().cast::<f32>(), len / size_of::<f32>()) })
+        #[allow(clippy::cast_ptr_alignment)] // checked above
+        let floats =
+            unsafe { slice::from_raw_parts(bytes.as_ptr().cast::<f32>(), len / size_of::<f32>()) };
+        Ok(floats)
     }
 
     /// Copies tensor `name` into `pool` as f32s, converting F16 on the way.
@@ -1009,8 +1012,10 @@ impl ScratchPool {
     /// dropped while it is alive.
     // Returning `&mut` from `&self` is what a bump allocator does (bumpalo
     // too): each call hands out a fresh, disjoint region, so no two live
-    // `&mut` slices ever overlap.
-    #[allow(clippy::mut_from_ref)]
+    // `&mut` slices ever overlap. The cast from `*mut u8` to `*mut f32` is
+    // aligned, which clippy's pedantic `cast_ptr_alignment` cannot see: the
+    // base is 64-aligned and `start` a multiple of 64.
+    #[allow(clippy::mut_from_ref, clippy::cast_ptr_alignment)]
     pub fn alloc_f32(&self, len: usize) -> Result<&mut [f32], LoadError> {
         let exhausted = || LoadError::ScratchExhausted {
             requested: len.saturating_mul(size_of::<f32>()),

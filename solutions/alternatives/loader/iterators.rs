@@ -999,8 +999,10 @@ impl ScratchPool {
     /// dropped while it is alive.
     // Returning `&mut` from `&self` is what a bump allocator does (bumpalo
     // too): each call hands out a fresh, disjoint region, so no two live
-    // `&mut` slices ever overlap.
-    #[allow(clippy::mut_from_ref)]
+    // `&mut` slices ever overlap. The cast from `*mut u8` to `*mut f32` is
+    // aligned, which clippy's pedantic `cast_ptr_alignment` cannot see: the
+    // base is 64-aligned and `start` a multiple of 64.
+    #[allow(clippy::mut_from_ref, clippy::cast_ptr_alignment)]
     pub fn alloc_f32(&self, len: usize) -> Result<&mut [f32], LoadError> {
         let exhausted = || LoadError::ScratchExhausted {
             requested: len.saturating_mul(size_of::<f32>()),
