@@ -4,6 +4,7 @@ mod check;
 mod hint;
 pub mod init;
 mod list;
+mod next;
 mod reset;
 mod run;
 mod verify;
@@ -17,7 +18,7 @@ use colored::Colorize;
 
 use crate::attempt::{self, Attempt, Options};
 use crate::cli::Cmd;
-use crate::course::{COURSE_FILE, Course, Exercise, Variant};
+use crate::course::{COURSE_FILE, Course, CourseError, Exercise, Variant};
 use crate::memcheck;
 use crate::state::{Recovery, State};
 use crate::workspace::Workspace;
@@ -57,14 +58,15 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
         Cmd::Watch { .. } => unreachable!("handled above"),
         Cmd::Init { .. } => unreachable!("handled above"),
         Cmd::List { output } => list::list(&session, output.format),
-        Cmd::Run { name } => run::run(&session, &name),
+        Cmd::Run { name } => run::run(session, name.as_deref()),
         Cmd::Check {
             name,
             memcheck,
             output,
         } => check::check(session, name.as_deref(), memcheck, output.format),
-        Cmd::Hint { name, all } => hint::hint(session, &name, all),
-        Cmd::Reset { name } => reset::reset(session, &name),
+        Cmd::Hint { name, all } => hint::hint(session, name.as_deref(), all),
+        Cmd::Reset { name } => reset::reset(session, name.as_deref()),
+        Cmd::Next => next::next(session),
         Cmd::Verify { memcheck, output } => verify::verify(&session, memcheck, output.format),
     }
 }
@@ -126,6 +128,27 @@ impl Session {
         self.state.save(&self.workspace.state_file())
     }
 
+    /// The exercise a command acts on: `name` if given (an unknown name is
+    /// an error), else the current one. `None` only when no exercise was
+    /// chosen and every exercise is done.
+    pub fn target(&self, name: Option<&str>) -> Result<Option<Exercise>, CourseError> {
+        match name {
+            Some(name) => self.course.exercise(name).cloned().map(Some),
+            None => Ok(self.state.current(&self.course).cloned()),
+        }
+    }
+
+    /// Like [`Session::target`], and the exercise becomes the current one
+    /// (saved with the state), so that later commands without a name
+    /// stay on it whether it passes or not.
+    pub fn select(&mut self, name: Option<&str>) -> Result<Option<Exercise>, CourseError> {
+        let exercise = self.target(name)?;
+        if let Some(exercise) = &exercise {
+            self.state.current = Some(exercise.name.clone());
+        }
+        Ok(exercise)
+    }
+
     /// Attempts `exercise` in this session's course and workspace.
     pub fn attempt(
         &self,
@@ -140,6 +163,15 @@ impl Session {
         };
         attempt::attempt(&self.course, &self.workspace, exercise, options)
     }
+}
+
+/// A command without a NAME found no current exercise: none was chosen
+/// and every exercise is done.
+#[derive(Debug, thiserror::Error)]
+#[error("every exercise is done and none is current: name one, as in `memlings {command} NAME`")]
+pub struct NoCurrentExercise {
+    /// The command, for the example.
+    pub command: &'static str,
 }
 
 /// Fails with install advice when memcheck is asked for but missing.

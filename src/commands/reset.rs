@@ -1,16 +1,20 @@
-//! `memlings reset NAME`: restore the template, backing up the learner's file.
+//! `memlings reset [NAME]`: restore the template, backing up the learner's file.
 
 use std::fs;
 
 use anyhow::{Context, Result};
 
-use super::{Outcome, Session};
+use super::{NoCurrentExercise, Outcome, Session};
 use crate::course::Variant;
 use crate::workspace::{backup, write_atomic};
 
-/// Backs up the learner's module, then restores the pristine template.
-pub fn reset(mut session: Session, name: &str) -> Result<Outcome> {
-    let exercise = session.course.exercise(name)?.clone();
+/// Backs up the learner's module of `name` (or of the current exercise),
+/// then restores the pristine template. Resetting another exercise does
+/// not make it current: the learner may be cleaning up, not switching.
+pub fn reset(mut session: Session, name: Option<&str>) -> Result<Outcome> {
+    let exercise = session
+        .target(name)?
+        .ok_or(NoCurrentExercise { command: "reset" })?;
     let current = session.course.module_path(&exercise, Variant::Learner);
     let original = session.workspace.originals_dir().join(&exercise.path);
     let template = fs::read(&original).with_context(|| {

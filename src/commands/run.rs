@@ -1,17 +1,21 @@
-//! `memlings run NAME`: build and run, show the output, judge only crashes.
+//! `memlings run [NAME]`: build and run, show the output, judge only crashes.
 
 use anyhow::Result;
 
-use super::{Outcome, Session};
+use super::{NoCurrentExercise, Outcome, Session};
 use crate::course::Variant;
 use crate::judge::Verdict;
 use crate::report::human as report;
 
-/// Shows what the learner's program does, without comparing its output.
-pub fn run(session: &Session, name: &str) -> Result<Outcome> {
-    let exercise = session.course.exercise(name)?;
-    print!("{}", report::description(exercise));
-    let attempt = session.attempt(exercise, Variant::Learner, false)?;
+/// Shows what the learner's program (`name`, or the current exercise)
+/// does, without comparing its output.
+pub fn run(mut session: Session, name: Option<&str>) -> Result<Outcome> {
+    let exercise = session
+        .select(name)?
+        .ok_or(NoCurrentExercise { command: "run" })?;
+    session.save()?;
+    print!("{}", report::description(&exercise));
+    let attempt = session.attempt(&exercise, Variant::Learner, false)?;
     if let Some(outcome) = &attempt.outcome {
         print!("{}", report::program_output(outcome));
         if report::finished_normally(&attempt.verdict) {

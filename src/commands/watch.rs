@@ -1,107 +1,217 @@
-//! `memlings watch`: check the next pending exercise, then again whenever
-//! a file of the course changes, until the course is done or Ctrl-C.
+//! `memlings watch [NAME]`: check the current exercise, then again whenever
+//! one of its files changes, until Ctrl-C. A pass does not move on: the
+//! learner does, with `memlings next` (or by naming another exercise) from
+//! another terminal, and watch follows.
 
-use std::path::Path;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use colored::Colorize;
-use notify::{EventKind, RecursiveMode, Watcher};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
-use super::check::{CheckOptions, HintPolicy, check_with, next_pending};
+use super::check::{CheckOptions, HintPolicy, check_with};
 use super::{Outcome, Session};
+use crate::course::{COURSE_FILE, Course, Exercise, Variant};
 use crate::interrupt;
 use crate::report::{self, Format};
-use crate::workspace;
+use crate::state::State;
+use crate::workspace::{self, Workspace};
 
 /// Editors save in bursts (temp file, rename, chmod); wait this long for
-/// quiet before checking.
+/// quiet before looking at what changed.
 const SETTLE: Duration = Duration::from_millis(150);
+/// A program that writes without pause never goes quiet; look anyway
+/// after this long.
+const MAX_SETTLE: Duration = Duration::from_secs(1);
 /// How often to look for Ctrl-C while waiting.
 const POLL: Duration = Duration::from_millis(100);
 
+/// What the file watcher saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// A file outside the runner's own directories changed.
+    Files,
+    /// The progress file changed: it may name another current exercise.
+    State,
+}
+
+/// Why a wait ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Wake {
+    /// A file of the exercise being watched has new contents.
+    Saved,
+    /// Another exercise became the current one.
+    Moved(String),
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// The exercise a round checked, and what it was checked with.
+struct Checked {
+    course: Course,
+    exercise: Exercise,
+    fingerprint: u64,
+}
+
 /// Runs the watch loop on the course in `dir`, starting with `name` if
-/// given (an unknown name is a usage error).
+/// given (it becomes the current exercise; an unknown name is a usage
+/// error), else with the current exercise.
 pub fn watch(dir: &Path, name: Option<String>, color: bool) -> Result<Outcome> {
     let root = dir
         .canonicalize()
         .with_context(|| format!("cannot open {}", dir.display()))?;
-    let watched = root.clone();
-    let (tx, changes) = mpsc::channel();
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event {
-            let relevant = !matches!(event.kind, EventKind::Access(_))
-                && event.paths.iter().any(|p| !is_runner_file(&watched, p));
-            if relevant {
-                // The loop may have ended; a lost event is harmless then.
-                let _ = tx.send(());
-            }
-        }
-    })
-    .context("cannot watch the course directory")?;
-    watcher
-        .watch(&root, RecursiveMode::Recursive)
-        .with_context(|| format!("cannot watch {}", root.display()))?;
-
-    // The exercise being worked on: the one named, until it passes, then
-    // the next pending one each round.
-    let mut focus = name;
+    let state_file = Workspace::new(&root).state_file();
+    let (_watcher, changes) = start_watcher(&root, state_file.clone())?;
+    let mut name = name;
     let mut last: Option<String> = None;
     loop {
-        {
-            // A session per round: the lock is held only while checking.
+        let checked = {
+            // A session per round: the lock is held only while checking,
+            // so that `hint` and `next` work from another terminal.
             let mut session = Session::open(dir, color)?;
-            let Some(current) = focus.clone().or_else(|| next_pending(&session)) else {
+            let Some(exercise) = session.select(name.take().as_deref())? else {
                 print!("{}", report::human::all_done());
                 return Ok(Outcome::Success);
             };
+            let fingerprint = fingerprint(&session.course, &exercise);
             let options = CheckOptions {
                 memcheck: false,
                 format: Format::Human,
                 hints: HintPolicy::KeepLevel,
                 // The description once per exercise, not on every save.
-                describe: last.as_deref() != Some(current.as_str()),
+                describe: last.as_deref() != Some(exercise.name.as_str()),
             };
-            let outcome = check_with(&mut session, Some(&current), options)?;
-            last = Some(current);
-            match outcome {
-                Outcome::Interrupted => return Ok(outcome),
-                Outcome::Success => {
-                    // Passed: go straight on to the next pending exercise
-                    // (or finish, when there is none).
-                    focus = None;
-                    continue;
-                }
-                Outcome::Failed => {}
+            if check_with(&mut session, Some(&exercise.name), options)? == Outcome::Interrupted {
+                return Ok(Outcome::Interrupted);
             }
-        }
+            Checked {
+                course: session.course.clone(),
+                exercise,
+                fingerprint,
+            }
+        };
+        last = Some(checked.exercise.name.clone());
         println!(
             "{}",
-            "Watching for changes: save a file to check again, `memlings hint NAME` in another terminal for more help, Ctrl-C to stop."
+            "Watching for changes: save to check again. In another terminal, `memlings hint` helps and `memlings next` moves on. Ctrl-C stops."
                 .dimmed()
         );
-        if !wait_for_change(&changes) {
-            return Ok(Outcome::Interrupted);
-        }
-        println!("\n{}", "── change detected, checking again ──".dimmed());
+        let banner = match wait_for_change(&changes, &checked, &state_file)? {
+            Wake::Interrupted => return Ok(Outcome::Interrupted),
+            Wake::Saved => "── change detected, checking again ──".to_owned(),
+            Wake::Moved(name) => format!("── moved on to {name} ──"),
+        };
+        println!("\n{}", banner.dimmed());
     }
 }
 
-/// Waits for a change and then for quiet; `false` on Ctrl-C.
-fn wait_for_change(changes: &Receiver<()>) -> bool {
+/// Watches the course recursively; the runner's own files are filtered out
+/// here, except the progress file, reported as [`Change::State`].
+fn start_watcher(
+    root: &Path,
+    state_file: PathBuf,
+) -> Result<(RecommendedWatcher, Receiver<Change>)> {
+    let watched = root.to_path_buf();
+    let (tx, changes) = mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        if matches!(event.kind, EventKind::Access(_)) {
+            return;
+        }
+        let change = if event.paths.contains(&state_file) {
+            Some(Change::State)
+        } else if event.paths.iter().any(|p| !is_runner_file(&watched, p)) {
+            Some(Change::Files)
+        } else {
+            None
+        };
+        if let Some(change) = change {
+            // The loop may have ended; a lost event is harmless then.
+            let _ = tx.send(change);
+        }
+    })
+    .context("cannot watch the course directory")?;
+    watcher
+        .watch(root, RecursiveMode::Recursive)
+        .with_context(|| format!("cannot watch {}", root.display()))?;
+    Ok((watcher, changes))
+}
+
+/// Waits until the exercise's files have new contents or another exercise
+/// becomes current. Changes that alter neither (a program writing files,
+/// an editor touching a file without changing it, `check` saving
+/// progress) are ignored.
+fn wait_for_change(
+    changes: &Receiver<Change>,
+    checked: &Checked,
+    state_file: &Path,
+) -> Result<Wake> {
     loop {
         if interrupt::requested() {
-            return false;
+            return Ok(Wake::Interrupted);
         }
-        match changes.recv_timeout(POLL) {
-            Ok(()) => break,
+        let first = match changes.recv_timeout(POLL) {
+            Ok(change) => change,
             Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => return false,
+            Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the file watcher stopped"),
+        };
+        let burst = settle(changes, first);
+        if interrupt::requested() {
+            return Ok(Wake::Interrupted);
+        }
+        if burst.contains(&Change::State)
+            && let Some(now) = current_exercise(&checked.course, state_file)
+            && now != checked.exercise.name
+        {
+            return Ok(Wake::Moved(now));
+        }
+        if burst.contains(&Change::Files)
+            && fingerprint(&checked.course, &checked.exercise) != checked.fingerprint
+        {
+            return Ok(Wake::Saved);
         }
     }
-    while changes.recv_timeout(SETTLE).is_ok() {}
-    !interrupt::requested()
+}
+
+/// Collects the rest of a burst of changes: until none came for
+/// [`SETTLE`], or [`MAX_SETTLE`] passed.
+fn settle(changes: &Receiver<Change>, first: Change) -> Vec<Change> {
+    let deadline = Instant::now() + MAX_SETTLE;
+    let mut burst = vec![first];
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match changes.recv_timeout(SETTLE.min(left)) {
+            Ok(change) => burst.push(change),
+            Err(_) => break,
+        }
+    }
+    burst
+}
+
+/// The current exercise as the progress file now names it, read without
+/// the lock. `None` if the file cannot be read.
+fn current_exercise(course: &Course, state_file: &Path) -> Option<String> {
+    let state = State::peek(state_file)?;
+    state.current(course).map(|e| e.name.clone())
+}
+
+/// A digest of everything a check of `exercise` reads from the course: the
+/// definition, the learner's module, the driver and the expected output.
+/// A missing file counts as a content of its own.
+fn fingerprint(course: &Course, exercise: &Exercise) -> u64 {
+    let files = [
+        Some(course.root.join(COURSE_FILE)),
+        Some(course.module_path(exercise, Variant::Learner)),
+        course.driver_path(exercise),
+        Some(course.expected_path(exercise)),
+    ];
+    let mut hasher = DefaultHasher::new();
+    for file in files.iter().flatten() {
+        std::fs::read(file).ok().hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 /// The runner's own files (builds, state, scratch runs) and Cargo's
