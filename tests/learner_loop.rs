@@ -251,3 +251,29 @@ fn watch_rechecks_a_burst_of_saves_once_and_shows_completion_once() {
         "{again:#?}"
     );
 }
+
+#[test]
+fn a_crash_headline_states_the_cause_first_then_the_signal() {
+    let program = r#"fn main() {
+    let bytes = [0u8; 16];
+    let p = bytes.as_ptr().wrapping_add(1) as *const u32;
+    println!("{}", unsafe { *p });
+}
+"#;
+    let course = TestCourse::new()
+        .exercise("align", program, "0\n", "")
+        .build();
+    let out = course.cmd(&["check", "align"]).output().unwrap();
+    let stdout = texts(&out).0;
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let headline = stdout
+        .lines()
+        .find(|l| l.contains("crashed"))
+        .unwrap_or_else(|| panic!("no crash headline: {stdout}"));
+    assert!(
+        headline.contains("your code dereferenced a misaligned pointer at exercises/align.rs:4:"),
+        "{headline}"
+    );
+    assert!(headline.ends_with("(SIGABRT)"), "{headline}");
+    assert!(!headline.contains("non-unwinding"), "{headline}");
+}
