@@ -94,6 +94,19 @@ pub enum Cmd {
         /// Exercise name (the current exercise stays as it is)
         name: Option<String>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `memlings man > memlings.1`, or
+    /// write a page per command into a directory
+    Man {
+        /// Write memlings.1 and memlings-COMMAND.1 here instead of printing
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
     /// For authors: every solution must pass and every template must fail
     Verify {
         /// Run every solution under valgrind memcheck too

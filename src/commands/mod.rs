@@ -1,9 +1,11 @@
 //! The commands. Each loads what it needs, drives the stages, and prints.
 
 mod check;
+mod completions;
 mod hint;
 pub mod init;
 mod list;
+mod man;
 mod next;
 mod reset;
 mod run;
@@ -36,9 +38,15 @@ pub enum Outcome {
 
 /// Runs one command against the course in `course_dir`.
 pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Outcome> {
-    if let Cmd::Init { dir } = &cmd {
-        init::init(dir, course_dir.as_deref())?;
-        return Ok(Outcome::Success);
+    // Commands that need no course.
+    match &cmd {
+        Cmd::Init { dir } => {
+            init::init(dir, course_dir.as_deref())?;
+            return Ok(Outcome::Success);
+        }
+        Cmd::Completions { shell } => return completions::completions(*shell),
+        Cmd::Man { out_dir } => return man::man(out_dir.as_deref()),
+        _ => {}
     }
     let dir = match course_dir {
         Some(dir) => dir,
@@ -55,8 +63,9 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
         _ => Session::open(dir, color)?,
     };
     match cmd {
-        Cmd::Watch { .. } => unreachable!("handled above"),
-        Cmd::Init { .. } => unreachable!("handled above"),
+        Cmd::Watch { .. } | Cmd::Init { .. } | Cmd::Completions { .. } | Cmd::Man { .. } => {
+            unreachable!("handled above")
+        }
         Cmd::List { output } => list::list(&session, output.format),
         Cmd::Run { name } => run::run(session, name.as_deref()),
         Cmd::Check {
