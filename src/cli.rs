@@ -94,6 +94,11 @@ pub enum Cmd {
         /// Exercise name (the current exercise stays as it is)
         name: Option<String>,
     },
+    /// After a pass: the reference solution, and your file beside it as a diff
+    Solution {
+        /// Exercise name (default: the current one)
+        name: Option<String>,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell to complete for

@@ -17,6 +17,7 @@ mod interrupt;
 mod judge;
 mod memcheck;
 mod report;
+mod solutions;
 mod state;
 mod workspace;
 

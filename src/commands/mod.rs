@@ -9,6 +9,7 @@ mod man;
 mod next;
 mod reset;
 mod run;
+mod solution;
 mod verify;
 mod watch;
 
@@ -76,6 +77,7 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
         Cmd::Hint { name, all } => hint::hint(session, name.as_deref(), all),
         Cmd::Reset { name } => reset::reset(session, name.as_deref()),
         Cmd::Next => next::next(session),
+        Cmd::Solution { name } => solution::solution(session, name.as_deref()),
         Cmd::Verify { memcheck, output } => verify::verify(&session, memcheck, output.format),
     }
 }
