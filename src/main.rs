@@ -19,6 +19,7 @@ mod memcheck;
 mod report;
 mod solutions;
 mod state;
+mod terminal;
 mod workspace;
 
 use std::process::ExitCode;

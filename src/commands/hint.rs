@@ -3,6 +3,7 @@
 use anyhow::Result;
 
 use super::{NoCurrentExercise, Outcome, Session};
+use crate::course::Exercise;
 use crate::report::human as report;
 
 /// Reveals one more hint (or all of them) of `name`, or of the current
@@ -11,6 +12,13 @@ pub fn hint(mut session: Session, name: Option<&str>, all: bool) -> Result<Outco
     let exercise = session
         .select(name)?
         .ok_or(NoCurrentExercise { command: "hint" })?;
+    print!("{}", reveal(&mut session, &exercise, all)?);
+    Ok(Outcome::Success)
+}
+
+/// Reveals one more hint of `exercise` (or all), saves, and returns the
+/// revealed hints, rendered.
+pub fn reveal(session: &mut Session, exercise: &Exercise, all: bool) -> Result<String> {
     let total = exercise.hints.len();
     let shown = if all {
         session.state.hints.insert(exercise.name.clone(), total);
@@ -19,6 +27,5 @@ pub fn hint(mut session: Session, name: Option<&str>, all: bool) -> Result<Outco
         session.state.reveal_hint(&exercise.name, total)
     };
     session.save()?;
-    print!("{}", report::hints(&exercise, shown));
-    Ok(Outcome::Success)
+    Ok(report::hints(exercise, shown))
 }

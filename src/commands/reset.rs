@@ -5,7 +5,7 @@ use std::fs;
 use anyhow::{Context, Result};
 
 use super::{NoCurrentExercise, Outcome, Session};
-use crate::course::Variant;
+use crate::course::{Exercise, Variant};
 use crate::workspace::{backup, write_atomic};
 
 /// Backs up the learner's module of `name` (or of the current exercise),
@@ -15,7 +15,14 @@ pub fn reset(mut session: Session, name: Option<&str>) -> Result<Outcome> {
     let exercise = session
         .target(name)?
         .ok_or(NoCurrentExercise { command: "reset" })?;
-    let current = session.course.module_path(&exercise, Variant::Learner);
+    restore(&mut session, &exercise)?;
+    Ok(Outcome::Success)
+}
+
+/// Backs up the learner's module of `exercise`, restores its template and
+/// marks it pending, saying what it did.
+pub fn restore(session: &mut Session, exercise: &Exercise) -> Result<()> {
+    let current = session.course.module_path(exercise, Variant::Learner);
     let original = session.workspace.originals_dir().join(&exercise.path);
     let template = fs::read(&original).with_context(|| {
         format!(
@@ -35,5 +42,5 @@ pub fn reset(mut session: Session, name: Option<&str>) -> Result<Outcome> {
     session.state.done.remove(&exercise.name);
     session.save()?;
     println!("Restored the original template of {}", exercise.name);
-    Ok(Outcome::Success)
+    Ok(())
 }

@@ -7,7 +7,7 @@ use anyhow::Result;
 use colored::Colorize;
 
 use super::{NoCurrentExercise, Outcome, Session};
-use crate::course::Variant;
+use crate::course::{Exercise, Variant};
 use crate::diff;
 use crate::solutions::Source;
 
@@ -19,6 +19,12 @@ pub fn solution(session: Session, name: Option<&str>) -> Result<Outcome> {
     let exercise = session.target(name)?.ok_or(NoCurrentExercise {
         command: "solution",
     })?;
+    show(&session, &exercise)
+}
+
+/// Shows the solution of `exercise` and the diff, or says that it has not
+/// passed yet (and fails).
+pub fn show(session: &Session, exercise: &Exercise) -> Result<Outcome> {
     if !session.state.is_done(&exercise.name) {
         println!(
             "{} {} has not passed yet: its solution is shown once `memlings check {}` passes.",
@@ -29,8 +35,8 @@ pub fn solution(session: Session, name: Option<&str>) -> Result<Outcome> {
         return Ok(Outcome::Failed);
     }
     let source = Source::locate(&session.course, &session.workspace)?;
-    let (reference, reference_name) = source.read(&exercise)?;
-    let mine_path = session.course.module_path(&exercise, Variant::Learner);
+    let (reference, reference_name) = source.read(exercise)?;
+    let mine_path = session.course.module_path(exercise, Variant::Learner);
     let mine_name = format!("exercises/{}", exercise.path.display());
     // A file deleted since the pass compares as empty.
     let mine = fs::read_to_string(&mine_path).unwrap_or_default();

@@ -1,11 +1,14 @@
 //! `memlings watch [NAME]`: check the current exercise, then again whenever
 //! one of its files changes, until Ctrl-C. A pass does not move on: the
 //! learner does, with `memlings next` (or by naming another exercise) from
-//! another terminal, and watch follows.
+//! another terminal, and watch follows. When stdin is a terminal, single
+//! keys do the same from watch itself (see [`keys`]).
+
+mod keys;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -18,7 +21,9 @@ use crate::course::{COURSE_FILE, Course, Exercise, Variant};
 use crate::interrupt;
 use crate::report::{self, Format};
 use crate::state::State;
+use crate::terminal::{self, Key, RawMode};
 use crate::workspace::{self, Workspace};
+use keys::Action;
 
 /// Editors save in bursts (temp file, rename, chmod); wait this long for
 /// quiet before looking at what changed.
@@ -45,7 +50,17 @@ enum Wake {
     Saved,
     /// Another exercise became the current one.
     Moved(String),
+    /// The learner pressed a key (interactive watch only).
+    Key(Key),
     /// Ctrl-C.
+    Interrupted,
+}
+
+/// How a round of checking ended.
+enum Round {
+    Checked(Box<Checked>),
+    /// No exercise is current and every one is done.
+    AllDone,
     Interrupted,
 }
 
@@ -58,54 +73,79 @@ struct Checked {
 
 /// Runs the watch loop on the course in `dir`, starting with `name` if
 /// given (it becomes the current exercise; an unknown name is a usage
-/// error), else with the current exercise.
+/// error), else with the current exercise. Reads single keys when stdin is
+/// a terminal.
 pub fn watch(dir: &Path, name: Option<String>, color: bool) -> Result<Outcome> {
     let root = dir
         .canonicalize()
         .with_context(|| format!("cannot open {}", dir.display()))?;
     let state_file = Workspace::new(&root).state_file();
     let (_watcher, changes) = start_watcher(&root, state_file.clone())?;
+    let interactive = terminal::interactive();
     let mut name = name;
     let mut last: Option<String> = None;
     loop {
-        let checked = {
-            // A session per round: the lock is held only while checking,
-            // so that `hint` and `next` work from another terminal.
-            let mut session = Session::open(dir, color)?;
-            let Some(exercise) = session.select(name.take().as_deref())? else {
+        let checked = match check_round(dir, color, name.take(), last.as_deref())? {
+            Round::Checked(checked) => checked,
+            Round::AllDone => {
                 print!("{}", report::human::all_done());
                 return Ok(Outcome::Success);
-            };
-            let fingerprint = fingerprint(&session.course, &exercise);
-            let options = CheckOptions {
-                memcheck: false,
-                format: Format::Human,
-                hints: HintPolicy::KeepLevel,
-                // The description once per exercise, not on every save.
-                describe: last.as_deref() != Some(exercise.name.as_str()),
-            };
-            if check_with(&mut session, Some(&exercise.name), options)? == Outcome::Interrupted {
-                return Ok(Outcome::Interrupted);
             }
-            Checked {
-                course: session.course.clone(),
-                exercise,
-                fingerprint,
-            }
+            Round::Interrupted => return Ok(Outcome::Interrupted),
         };
         last = Some(checked.exercise.name.clone());
-        println!(
-            "{}",
-            "Watching for changes: save to check again. In another terminal, `memlings hint` helps and `memlings next` moves on. Ctrl-C stops."
-                .dimmed()
-        );
-        let banner = match wait_for_change(&changes, &checked, &state_file)? {
-            Wake::Interrupted => return Ok(Outcome::Interrupted),
-            Wake::Saved => "── change detected, checking again ──".to_owned(),
-            Wake::Moved(name) => format!("── moved on to {name} ──"),
+        show_legend(interactive);
+        let banner = loop {
+            match wait_for_change(&changes, &checked, &state_file, interactive)? {
+                Wake::Interrupted => return Ok(Outcome::Interrupted),
+                Wake::Saved => break "── change detected, checking again ──".to_owned(),
+                Wake::Moved(name) => break format!("── moved on to {name} ──"),
+                Wake::Key(key) => match keys::act(key, dir, color, &checked.exercise)? {
+                    Action::Check => break "── checking ──".to_owned(),
+                    Action::Stay => show_legend(interactive),
+                    Action::Ignore => {}
+                    Action::Quit => return Ok(Outcome::Success),
+                    Action::Interrupted => return Ok(Outcome::Interrupted),
+                },
+            }
         };
         println!("\n{}", banner.dimmed());
     }
+}
+
+/// Checks the current exercise (or `name`, made current first) in a
+/// session of its own: the lock is held only while checking, so that
+/// `hint` and `next` work from another terminal.
+fn check_round(dir: &Path, color: bool, name: Option<String>, last: Option<&str>) -> Result<Round> {
+    let mut session = Session::open(dir, color)?;
+    let Some(exercise) = session.select(name.as_deref())? else {
+        return Ok(Round::AllDone);
+    };
+    let fingerprint = fingerprint(&session.course, &exercise);
+    let options = CheckOptions {
+        memcheck: false,
+        format: Format::Human,
+        hints: HintPolicy::KeepLevel,
+        // The description once per exercise, not on every save.
+        describe: last != Some(exercise.name.as_str()),
+    };
+    if check_with(&mut session, Some(&exercise.name), options)? == Outcome::Interrupted {
+        return Ok(Round::Interrupted);
+    }
+    Ok(Round::Checked(Box::new(Checked {
+        course: session.course.clone(),
+        exercise,
+        fingerprint,
+    })))
+}
+
+/// What the learner can do while watch waits.
+fn show_legend(interactive: bool) {
+    let legend = match interactive {
+        true => format!("Watching for changes. {}", keys::LEGEND),
+        false => "Watching for changes: save to check again. In another terminal, `memlings hint` helps and `memlings next` moves on. Ctrl-C stops.".to_owned(),
+    };
+    println!("{}", legend.dimmed());
 }
 
 /// Watches the course recursively; the runner's own files are filtered out
@@ -140,23 +180,39 @@ fn start_watcher(
     Ok((watcher, changes))
 }
 
-/// Waits until the exercise's files have new contents or another exercise
-/// becomes current. Changes that alter neither (a program writing files,
-/// an editor touching a file without changing it, `check` saving
+/// Waits until the exercise's files have new contents, another exercise
+/// becomes current, or (when `interactive`) a key is pressed. Changes that
+/// alter neither the files nor the current exercise (a program writing
+/// files, an editor touching a file without changing it, `check` saving
 /// progress) are ignored.
 fn wait_for_change(
     changes: &Receiver<Change>,
     checked: &Checked,
     state_file: &Path,
+    interactive: bool,
 ) -> Result<Wake> {
+    let _raw = interactive
+        .then(RawMode::enable)
+        .transpose()
+        .context("cannot read keys from the terminal")?;
     loop {
         if interrupt::requested() {
             return Ok(Wake::Interrupted);
         }
-        let first = match changes.recv_timeout(POLL) {
-            Ok(change) => change,
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the file watcher stopped"),
+        let first = match interactive {
+            true => match changes.try_recv() {
+                Ok(change) => change,
+                Err(TryRecvError::Empty) => match terminal::poll_key()? {
+                    Some(key) => return Ok(Wake::Key(key)),
+                    None => continue,
+                },
+                Err(TryRecvError::Disconnected) => anyhow::bail!("the file watcher stopped"),
+            },
+            false => match changes.recv_timeout(POLL) {
+                Ok(change) => change,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the file watcher stopped"),
+            },
         };
         let burst = settle(changes, first);
         if interrupt::requested() {
