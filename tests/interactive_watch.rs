@@ -73,6 +73,14 @@ fn the_learner_drives_watch_with_single_keys() {
     expect(&mut watch, "+    let word = \"hello\";");
     expect(&mut watch, "Keys:");
 
+    // A key that fails says why, and watch goes on: this test course has
+    // a pristine copy of `first` only.
+    key(&mut watch, "r");
+    expect(&mut watch, "[y/N]");
+    key(&mut watch, "y");
+    expect(&mut watch, "no pristine copy of second");
+    expect(&mut watch, "Keys:");
+
     // n: on to the next pending exercise.
     key(&mut watch, "n");
     expect(&mut watch, "Exercise first");

@@ -100,7 +100,7 @@ pub fn watch(dir: &Path, name: Option<String>, color: bool) -> Result<Outcome> {
                 Wake::Interrupted => return Ok(Outcome::Interrupted),
                 Wake::Saved => break "── change detected, checking again ──".to_owned(),
                 Wake::Moved(name) => break format!("── moved on to {name} ──"),
-                Wake::Key(key) => match keys::act(key, dir, color, &checked.exercise)? {
+                Wake::Key(key) => match act(key, dir, color, &checked.exercise)? {
                     Action::Check => break "── checking ──".to_owned(),
                     Action::Stay => show_legend(interactive),
                     Action::Ignore => {}
@@ -110,6 +110,19 @@ pub fn watch(dir: &Path, name: Option<String>, color: bool) -> Result<Outcome> {
             }
         };
         println!("\n{}", banner.dimmed());
+    }
+}
+
+/// Acts on a key. A key that fails (say `r` in a course without pristine
+/// templates) says why and leaves watch running; Ctrl-C still stops it.
+fn act(key: Key, dir: &Path, color: bool, exercise: &Exercise) -> Result<Action> {
+    match keys::act(key, dir, color, exercise) {
+        Ok(action) => Ok(action),
+        Err(e) if e.is::<interrupt::Interrupted>() => Err(e),
+        Err(e) => {
+            eprintln!("{} {e:#}", "error:".red().bold());
+            Ok(Action::Stay)
+        }
     }
 }
 
