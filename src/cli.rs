@@ -57,14 +57,14 @@ pub enum Cmd {
         #[command(flatten)]
         output: Output,
     },
-    /// Build and run an exercise, showing its output
+    /// Build and run an exercise (default: the current one), showing its output
     Run {
-        /// Exercise name
-        name: String,
+        /// Exercise name; it becomes the current exercise
+        name: Option<String>,
     },
-    /// Build, run and judge an exercise (default: the next pending one)
+    /// Build, run and judge an exercise (default: the current one)
     Check {
-        /// Exercise name
+        /// Exercise name; it becomes the current exercise
         name: Option<String>,
         /// Also run the program under valgrind memcheck
         #[arg(long)]
@@ -72,24 +72,45 @@ pub enum Cmd {
         #[command(flatten)]
         output: Output,
     },
-    /// Check an exercise (default: the next pending one) every time a file
-    /// is saved, moving on to the next pending one after a pass
+    /// Check the current exercise every time a file is saved; follows
+    /// `memlings next` from another terminal
     Watch {
-        /// Exercise to start with
+        /// Exercise to start with; it becomes the current exercise
         name: Option<String>,
     },
-    /// Reveal the next hint of an exercise
+    /// Move on to the next pending exercise
+    Next,
+    /// Reveal the next hint of an exercise (default: the current one)
     Hint {
-        /// Exercise name
-        name: String,
+        /// Exercise name; it becomes the current exercise
+        name: Option<String>,
         /// Show every hint
         #[arg(long)]
         all: bool,
     },
-    /// Restore an exercise's original template, backing up your file first
+    /// Restore an exercise's original template (default: the current
+    /// one), backing up your file first
     Reset {
-        /// Exercise name
-        name: String,
+        /// Exercise name (the current exercise stays as it is)
+        name: Option<String>,
+    },
+    /// After a pass: the reference solution, and your file beside it as a diff
+    Solution {
+        /// Exercise name (default: the current one)
+        name: Option<String>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `memlings man > memlings.1`, or
+    /// write a page per command into a directory
+    Man {
+        /// Write memlings.1 and memlings-COMMAND.1 here instead of printing
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
     },
     /// For authors: every solution must pass and every template must fail
     Verify {

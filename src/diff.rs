@@ -190,6 +190,35 @@ fn is_zero_width(c: char) -> bool {
     matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}')
 }
 
+/// A unified diff of two files, `-` lines from `old` and `+` lines from
+/// `new`, colored, with `@@` hunk headers and three lines of context.
+/// Empty when they are the same.
+pub fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    let diff = TextDiff::configure()
+        .timeout(DIFF_DEADLINE)
+        .diff_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(CONTEXT)
+        .header(old_name, new_name)
+        .to_string();
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = match line.as_bytes().first() {
+            _ if line.starts_with("---") || line.starts_with("+++") => line.bold(),
+            Some(b'@') => line.cyan(),
+            Some(b'-') => line.red(),
+            Some(b'+') => line.green(),
+            _ => line.normal(),
+        };
+        out.push_str(&format!("{line}\n"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

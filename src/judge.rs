@@ -244,35 +244,128 @@ fn parse_panic(stderr: &str) -> Option<(String, Option<String>)> {
     Some((message.join("\n").trim().to_owned(), location))
 }
 
-/// Names a signal in the learner's terms, using what Rust printed if anything.
+/// Names a signal in the learner's terms: the cause in plain words first,
+/// using what Rust printed if anything, then the signal.
 fn describe_signal(signal: i32, stderr: &str) -> String {
-    let name = signal_name(signal);
+    format!("{} ({})", signal_cause(signal, stderr), signal_name(signal))
+}
+
+/// What a signal most likely means, in plain words.
+fn signal_cause(signal: i32, stderr: &str) -> String {
     match signal {
-        libc::SIGSEGV => format!(
-            "{name}: invalid memory access (a dangling or null pointer, or an out-of-bounds write in unsafe code)"
-        ),
-        libc::SIGBUS => {
-            format!("{name}: bus error (misaligned access, or a mapped file shrank underneath)")
-        }
-        libc::SIGABRT if stderr.contains("has overflowed its stack") => {
-            format!("{name}: stack overflow (unbounded recursion, or a huge value on the stack)")
-        }
-        libc::SIGABRT if stderr.contains("double free") => {
-            format!("{name}: double free detected by the allocator (a value dropped twice)")
-        }
-        libc::SIGABRT => match last_line(stderr) {
-            Some(line) => format!("{name}: aborted: {line}"),
-            None => format!("{name}: aborted"),
-        },
-        libc::SIGKILL => {
-            format!("{name}: killed from outside (for example by the out-of-memory killer)")
-        }
-        libc::SIGFPE => format!("{name}: arithmetic fault"),
-        libc::SIGILL => {
-            format!("{name}: illegal instruction (often an abort from unreachable code)")
-        }
-        _ => format!("{name}: terminated by signal {signal}"),
+        libc::SIGSEGV => "your code made an invalid memory access, through a dangling or null pointer or out of bounds in unsafe code".into(),
+        libc::SIGBUS => "your code touched memory that is not there: a misaligned access, or a mapped file that shrank underneath".into(),
+        libc::SIGABRT => abort_cause(stderr),
+        libc::SIGKILL => "the program was killed from outside, for example by the out-of-memory killer".into(),
+        libc::SIGFPE => "your code hit an arithmetic fault, such as an integer division by zero".into(),
+        libc::SIGILL => "the program ran an illegal instruction, often an abort from code that was meant to be unreachable".into(),
+        _ => format!("the program was stopped by signal {signal}"),
     }
+}
+
+/// Why the program aborted: Rust's non-unwinding panics and its runtime's
+/// fatal errors, the allocator's complaints, or the last line it printed.
+fn abort_cause(stderr: &str) -> String {
+    if stderr.contains("has overflowed its stack") {
+        return "your code overflowed the stack: unbounded recursion, or a huge value on the stack"
+            .into();
+    }
+    if stderr.contains("double free") {
+        return "your code freed the same memory twice (a value dropped twice), and the allocator stopped it".into();
+    }
+    if stderr.contains("non-unwinding panic") {
+        return non_unwinding_panic(&panics(stderr));
+    }
+    match last_line(stderr) {
+        Some(line) => format!("the program aborted: {line}"),
+        None => "the program aborted".into(),
+    }
+}
+
+/// The cause of a panic that Rust could not unwind, from the panics
+/// reported on stderr (the last is the one that aborted).
+fn non_unwinding_panic(panics: &[Panic<'_>]) -> String {
+    let Some((last, earlier)) = panics.split_last() else {
+        return "your code panicked where Rust cannot unwind, so the program aborted".into();
+    };
+    if let Some(detail) = last.message.strip_prefix("misaligned pointer dereference") {
+        let detail = detail.trim_start_matches(':').trim();
+        let detail = match detail.is_empty() {
+            true => String::new(),
+            false => format!(" ({detail})"),
+        };
+        return format!(
+            "your code dereferenced a misaligned pointer{}{detail}",
+            last.at()
+        );
+    }
+    if let Some(rule) = last
+        .message
+        .strip_prefix("unsafe precondition(s) violated:")
+    {
+        return format!(
+            "your code broke the safety rules of an unsafe function{}: {}",
+            last.at(),
+            rule.trim()
+        );
+    }
+    // The panic that could not unwind is reported first; the last one
+    // only says why it aborted.
+    let first = earlier.last().unwrap_or(last);
+    let situation = match last.message {
+        m if m.contains("destructor during cleanup") => {
+            "in a `drop` while already unwinding from another panic"
+        }
+        m if m.contains("cannot unwind") => {
+            "in a function that cannot unwind (such as an `extern \"C\"` fn)"
+        }
+        _ => "where Rust cannot unwind",
+    };
+    format!(
+        "your code panicked {situation}{}: {}",
+        first.at(),
+        first.message
+    )
+}
+
+/// One panic report on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Panic<'a> {
+    /// The first line of its message.
+    message: &'a str,
+    /// Where it happened, when that is in the course's files rather than
+    /// in the standard library.
+    location: Option<&'a str>,
+}
+
+impl Panic<'_> {
+    /// ` at LOCATION`, or nothing.
+    fn at(&self) -> String {
+        self.location
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default()
+    }
+}
+
+/// Every `thread '...' panicked at LOCATION:\nMESSAGE` report on stderr.
+fn panics(stderr: &str) -> Vec<Panic<'_>> {
+    stderr
+        .split("panicked at ")
+        .skip(1)
+        .map(|report| {
+            let mut lines = report.lines();
+            let location = lines
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .trim_end_matches(':');
+            let in_library = location.starts_with("/rustc/") || location.contains("library/");
+            Panic {
+                message: lines.next().unwrap_or_default().trim(),
+                location: (!location.is_empty() && !in_library).then_some(location),
+            }
+        })
+        .collect()
 }
 
 fn last_line(text: &str) -> Option<&str> {
@@ -366,12 +459,12 @@ mod tests {
     fn signals_and_limits() {
         let segv = judge(&outcome(Ending::Signaled(libc::SIGSEGV), "", ""), "", HELD);
         assert!(
-            matches!(segv, Verdict::Crash { signal: libc::SIGSEGV, ref cause } if cause.contains("invalid memory access"))
+            matches!(segv, Verdict::Crash { signal: libc::SIGSEGV, ref cause } if cause.contains("invalid memory access") && cause.ends_with("(SIGSEGV)"))
         );
         let so = "\nthread 'main' has overflowed its stack\nfatal runtime error: stack overflow\n";
         let stack = judge(&outcome(Ending::Signaled(libc::SIGABRT), "", so), "", HELD);
         assert!(
-            matches!(stack, Verdict::Crash { ref cause, .. } if cause.contains("stack overflow"))
+            matches!(stack, Verdict::Crash { ref cause, .. } if cause.contains("overflowed the stack"))
         );
         let oom = "memory allocation of 1073741824 bytes failed\n";
         let mem = judge(&outcome(Ending::Signaled(libc::SIGABRT), "", oom), "", HELD);
@@ -380,6 +473,40 @@ mod tests {
         assert_eq!(slow, Verdict::Timeout { limit_ms: 100 });
         let code = judge(&outcome(Ending::Exited(3), "", "bye"), "", HELD);
         assert_eq!(code, Verdict::ExitCode { code: 3 });
+    }
+
+    fn abort_cause(stderr: &str) -> String {
+        match judge(
+            &outcome(Ending::Signaled(libc::SIGABRT), "", stderr),
+            "",
+            HELD,
+        ) {
+            Verdict::Crash { cause, .. } => cause,
+            other => panic!("not a crash: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn non_unwinding_panics_say_the_cause_first() {
+        let misaligned = "\nthread 'main' (7) panicked at exercises/pool.rs:194:13:\nmisaligned pointer dereference: address must be a multiple of 0x8 but is 0x7ffd1\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\nthread caused non-unwinding panic. aborting.\n";
+        assert_eq!(
+            abort_cause(misaligned),
+            "your code dereferenced a misaligned pointer at exercises/pool.rs:194:13 (address must be a multiple of 0x8 but is 0x7ffd1) (SIGABRT)"
+        );
+        let precondition = "\nthread 'main' panicked at exercises/loader.rs:8:34:\nunsafe precondition(s) violated: slice::from_raw_parts requires the pointer to be aligned and non-null\n\nThis indicates a bug in the program.\nthread caused non-unwinding panic. aborting.\n";
+        assert_eq!(
+            abort_cause(precondition),
+            "your code broke the safety rules of an unsafe function at exercises/loader.rs:8:34: slice::from_raw_parts requires the pointer to be aligned and non-null (SIGABRT)"
+        );
+        let in_drop = "\nthread 'main' panicked at exercises/a.rs:12:21:\nfirst\n\nthread 'main' panicked at exercises/a.rs:11:58:\nboom in drop\n\nthread 'main' panicked at /rustc/abc/library/core/src/panicking.rs:233:5:\npanic in a destructor during cleanup\nthread caused non-unwinding panic. aborting.\n";
+        assert_eq!(
+            abort_cause(in_drop),
+            "your code panicked in a `drop` while already unwinding from another panic at exercises/a.rs:11:58: boom in drop (SIGABRT)"
+        );
+        assert_eq!(
+            abort_cause("giving up\n"),
+            "the program aborted: giving up (SIGABRT)"
+        );
     }
 
     #[test]

@@ -17,7 +17,9 @@ mod interrupt;
 mod judge;
 mod memcheck;
 mod report;
+mod solutions;
 mod state;
+mod terminal;
 mod workspace;
 
 use std::process::ExitCode;

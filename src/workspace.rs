@@ -41,6 +41,11 @@ impl Workspace {
         self.root.join("originals")
     }
 
+    /// Where `init` records where the reference solutions are.
+    pub fn solutions_record(&self) -> PathBuf {
+        self.root.join("solutions.toml")
+    }
+
     /// Where `reset` keeps the learner's files.
     pub fn backups_dir(&self) -> PathBuf {
         self.root.join("backups")

@@ -86,14 +86,28 @@ fn a_panic_shows_its_message_and_location() {
 }
 
 #[test]
-fn check_without_a_name_takes_the_next_pending_exercise() {
+fn check_without_a_name_stays_on_the_current_exercise() {
     let course = TestCourse::new()
         .exercise("first", HELLO, "hello\nworld\n", "")
         .exercise("second", HELLO, "other\n", "")
         .build();
     let out = course.cmd(&["check"]).output().unwrap();
-    assert!(texts(&out).0.contains("Exercise first"));
+    let stdout = texts(&out).0;
+    assert!(stdout.contains("Exercise first"), "{stdout}");
+    assert!(
+        stdout.contains("`memlings next` moves on to second"),
+        "{stdout}"
+    );
     assert_eq!(out.status.code(), Some(0));
+    // A pass does not move on: checking again re-checks the same one.
+    let out = course.cmd(&["check"]).output().unwrap();
+    assert!(
+        texts(&out).0.contains("Exercise first"),
+        "{:?}",
+        texts(&out)
+    );
+    assert_eq!(out.status.code(), Some(0));
+    course.cmd(&["next"]).assert().code(0);
     let out = course.cmd(&["check"]).output().unwrap();
     assert!(texts(&out).0.contains("Exercise second"));
     assert_eq!(out.status.code(), Some(1));
@@ -217,7 +231,7 @@ fn json_reports_for_machines() {
 }
 
 #[test]
-fn watch_rechecks_on_save_and_moves_on() {
+fn watch_rechecks_on_save_and_follows_next() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     use std::sync::mpsc;
@@ -255,6 +269,11 @@ fn watch_rechecks_on_save_and_moves_on() {
     wait_for("Watching for changes");
     std::fs::write(course.learner_file("first"), HELLO).unwrap();
     wait_for("passed");
+    // A pass stays on the exercise until the learner moves on.
+    wait_for("`memlings next` moves on to second");
+    wait_for("Watching for changes");
+    course.cmd(&["next"]).assert().code(0);
+    wait_for("moved on to second");
     wait_for("Exercise second");
     wait_for("Hint 1/2: first hint for second");
     wait_for("Watching for changes");
@@ -355,12 +374,10 @@ fn watch_can_start_with_a_named_exercise() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     child.wait().unwrap();
     let text = lines.join("\n");
-    let second = text
-        .find("Exercise second")
-        .expect("checks the named one first");
-    let first = text
-        .find("Exercise first")
-        .expect("then the next pending one");
-    assert!(second < first, "{text}");
+    assert!(text.contains("Exercise second"), "{text}");
     assert!(text.contains("passed"), "{text}");
+    // It stays on the named one, which is now the current exercise.
+    assert!(!text.contains("Exercise first"), "{text}");
+    let list = texts(&course.cmd(&["list"]).output().unwrap()).0;
+    assert!(list.contains("→ second"), "{list}");
 }

@@ -27,7 +27,7 @@ pub struct CheckOptions {
     pub describe: bool,
 }
 
-/// Checks `name`, or the first pending exercise.
+/// Checks `name`, or the current exercise.
 pub fn check(
     mut session: Session,
     name: Option<&str>,
@@ -44,7 +44,8 @@ pub fn check(
     check_with(&mut session, name, options)
 }
 
-/// `check`, with options chosen by the caller.
+/// `check`, with options chosen by the caller. The exercise checked
+/// becomes the current one, and stays current after a pass.
 pub fn check_with(
     session: &mut Session,
     name: Option<&str>,
@@ -57,17 +58,18 @@ pub fn check_with(
         describe,
     } = options;
     let mut reporter = report::reporter(format, &session.course);
-    let Some(name) = name.map(str::to_owned).or_else(|| next_pending(session)) else {
+    let Some(exercise) = session.select(name)? else {
         reporter.all_done();
         return Ok(Outcome::Success);
     };
-    let exercise = session.course.exercise(&name)?.clone();
+    let name = exercise.name.clone();
+    let was_complete = session.state.all_done(&session.course);
     reporter.check_started(&exercise, describe);
     let attempt = session.attempt(&exercise, session.options(Variant::Learner, memcheck))?;
     let (outcome, hints_shown) = match &attempt.verdict {
         Verdict::Interrupted => return Ok(Outcome::Interrupted),
         Verdict::Pass => {
-            session.state.done.insert(name);
+            session.state.done.insert(name.clone());
             (Outcome::Success, None)
         }
         _ => {
@@ -83,7 +85,11 @@ pub fn check_with(
         }
     };
     session.save()?;
-    let next = next_pending(session);
+    let next = session
+        .state
+        .next_pending(&session.course, Some(&name))
+        .filter(|next| next.name != name)
+        .map(|next| next.name.clone());
     let suggest_memcheck =
         outcome == Outcome::Success && !memcheck && uses_unsafe(session, &exercise);
     reporter.checked(&CheckReport {
@@ -91,6 +97,7 @@ pub fn check_with(
         attempt: &attempt,
         hints_shown,
         next: next.as_deref(),
+        completed_course: !was_complete && session.state.all_done(&session.course),
         memcheck,
         suggest_memcheck: suggest_memcheck && memcheck::available(),
     });
@@ -130,16 +137,6 @@ fn earns_new_hint(verdict: &Verdict) -> bool {
         verdict,
         Verdict::CompileError { .. } | Verdict::HeapLimit(_)
     ) && !verdict.is_unfinished()
-}
-
-/// The first exercise not yet done.
-pub fn next_pending(session: &Session) -> Option<String> {
-    session
-        .course
-        .exercises
-        .iter()
-        .find(|e| !session.state.is_done(&e.name))
-        .map(|e| e.name.clone())
 }
 
 #[cfg(test)]

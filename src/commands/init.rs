@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use include_dir::{Dir, include_dir};
 
 use crate::course::{COURSE_FILE, Course};
+use crate::solutions;
 use crate::state::State;
 use crate::workspace::{self, Workspace};
 
@@ -49,6 +50,14 @@ pub fn init(dir: &Path, source: Option<&Path>) -> Result<()> {
     )?;
     let course = Course::load(stage).context("the new workspace does not validate")?;
     State::default().save(&Workspace::new(stage).state_file())?;
+    // The solutions stay out of the workspace: say where they are.
+    let solutions = match &source_course {
+        Some(source) => solutions::Source::Dir(source.root.join("solutions")),
+        None => solutions::Source::Builtin,
+    };
+    solutions
+        .record(&Workspace::new(stage))
+        .context("cannot record where the solutions are")?;
     if dir.exists() {
         // Only an empty directory gets here; replace it with the staged one.
         fs::remove_dir(dir).with_context(|| format!("cannot replace {}", dir.display()))?;

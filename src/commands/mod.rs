@@ -1,11 +1,15 @@
 //! The commands. Each loads what it needs, drives the stages, and prints.
 
 mod check;
+mod completions;
 mod hint;
 pub mod init;
 mod list;
+mod man;
+mod next;
 mod reset;
 mod run;
+mod solution;
 mod verify;
 mod watch;
 
@@ -17,7 +21,7 @@ use colored::Colorize;
 
 use crate::attempt::{self, Attempt, Options};
 use crate::cli::Cmd;
-use crate::course::{COURSE_FILE, Course, Exercise, Variant};
+use crate::course::{COURSE_FILE, Course, CourseError, Exercise, Variant};
 use crate::memcheck;
 use crate::state::{Recovery, State};
 use crate::workspace::Workspace;
@@ -35,9 +39,15 @@ pub enum Outcome {
 
 /// Runs one command against the course in `course_dir`.
 pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Outcome> {
-    if let Cmd::Init { dir } = &cmd {
-        init::init(dir, course_dir.as_deref())?;
-        return Ok(Outcome::Success);
+    // Commands that need no course.
+    match &cmd {
+        Cmd::Init { dir } => {
+            init::init(dir, course_dir.as_deref())?;
+            return Ok(Outcome::Success);
+        }
+        Cmd::Completions { shell } => return completions::completions(*shell),
+        Cmd::Man { out_dir } => return man::man(out_dir.as_deref()),
+        _ => {}
     }
     let dir = match course_dir {
         Some(dir) => dir,
@@ -54,17 +64,20 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
         _ => Session::open(dir, color)?,
     };
     match cmd {
-        Cmd::Watch { .. } => unreachable!("handled above"),
-        Cmd::Init { .. } => unreachable!("handled above"),
+        Cmd::Watch { .. } | Cmd::Init { .. } | Cmd::Completions { .. } | Cmd::Man { .. } => {
+            unreachable!("handled above")
+        }
         Cmd::List { output } => list::list(&session, output.format),
-        Cmd::Run { name } => run::run(&session, &name),
+        Cmd::Run { name } => run::run(session, name.as_deref()),
         Cmd::Check {
             name,
             memcheck,
             output,
         } => check::check(session, name.as_deref(), memcheck, output.format),
-        Cmd::Hint { name, all } => hint::hint(session, &name, all),
-        Cmd::Reset { name } => reset::reset(session, &name),
+        Cmd::Hint { name, all } => hint::hint(session, name.as_deref(), all),
+        Cmd::Reset { name } => reset::reset(session, name.as_deref()),
+        Cmd::Next => next::next(session),
+        Cmd::Solution { name } => solution::solution(session, name.as_deref()),
         Cmd::Verify { memcheck, output } => verify::verify(&session, memcheck, output.format),
     }
 }
@@ -126,6 +139,27 @@ impl Session {
         self.state.save(&self.workspace.state_file())
     }
 
+    /// The exercise a command acts on: `name` if given (an unknown name is
+    /// an error), else the current one. `None` only when no exercise was
+    /// chosen and every exercise is done.
+    pub fn target(&self, name: Option<&str>) -> Result<Option<Exercise>, CourseError> {
+        match name {
+            Some(name) => self.course.exercise(name).cloned().map(Some),
+            None => Ok(self.state.current(&self.course).cloned()),
+        }
+    }
+
+    /// Like [`Session::target`], and the exercise becomes the current one
+    /// (saved with the state), so that later commands without a name
+    /// stay on it whether it passes or not.
+    pub fn select(&mut self, name: Option<&str>) -> Result<Option<Exercise>, CourseError> {
+        let exercise = self.target(name)?;
+        if let Some(exercise) = &exercise {
+            self.state.current = Some(exercise.name.clone());
+        }
+        Ok(exercise)
+    }
+
     /// How this session attempts `variant`: in its colors, judging the
     /// must-not-compile probes after a pass.
     pub fn options<'a>(&self, variant: Variant<'a>, memcheck: bool) -> Options<'a> {
@@ -146,6 +180,15 @@ impl Session {
     pub fn attempt_all(&self, exercise: &Exercise, runs: &[Options<'_>]) -> Result<Vec<Attempt>> {
         attempt::attempt_all(&self.course, &self.workspace, exercise, runs)
     }
+}
+
+/// A command without a NAME found no current exercise: none was chosen
+/// and every exercise is done.
+#[derive(Debug, thiserror::Error)]
+#[error("every exercise is done and none is current: name one, as in `memlings {command} NAME`")]
+pub struct NoCurrentExercise {
+    /// The command, for the example.
+    pub command: &'static str,
 }
 
 /// Fails with install advice when memcheck is asked for but missing.

@@ -87,9 +87,10 @@ impl Reporter for Human {
                 );
                 println!("{}", tip.dimmed());
             }
-            match report.next {
-                Some(next) => println!("Next: memlings check {next}"),
-                None => println!("Every exercise is done: the course is complete!"),
+            if report.completed_course {
+                print!("{}", all_done());
+            } else if let Some(next) = report.next {
+                println!("`memlings next` moves on to {next}.");
             }
         }
     }
@@ -171,19 +172,20 @@ impl Reporter for Human {
 
     fn listed(&mut self, course: &Course, state: &State) {
         println!("{}", course.title.bold());
-        let next = course
-            .exercises
-            .iter()
-            .position(|e| !state.is_done(&e.name));
-        for (i, exercise) in course.exercises.iter().enumerate() {
+        let current = state.current(course).map(|e| e.name.as_str());
+        for exercise in &course.exercises {
             let status = if state.is_done(&exercise.name) {
                 "done".green().to_string()
             } else {
                 "pending".yellow().to_string()
             };
-            let marker = if Some(i) == next { "→" } else { " " };
+            let (marker, note) = if Some(exercise.name.as_str()) == current {
+                ("→", format!("  {}", "(current)".cyan()))
+            } else {
+                (" ", String::new())
+            };
             println!(
-                "{marker} {:width$}  {status}",
+                "{marker} {:width$}  {status}{note}",
                 exercise.name,
                 width = self.width
             );
@@ -252,10 +254,10 @@ fn alternative_line(check: &AlternativeCheck<'_>, width: usize) -> String {
     )
 }
 
-/// The message when no exercise is pending.
+/// The one completion message: every exercise is done.
 pub fn all_done() -> String {
     format!(
-        "{} every exercise is done. Well done!\n",
+        "{} every exercise is done: the course is complete. Well done!\n",
         "✓".green().bold()
     )
 }

@@ -119,6 +119,7 @@ impl Reporter for Json {
         let object = json!({
             "event": "list",
             "title": course.title,
+            "current": state.current(course).map(|e| &e.name),
             "exercises": exercises,
             "done": done,
             "total": course.exercises.len(),

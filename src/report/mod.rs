@@ -28,8 +28,13 @@ pub struct CheckReport<'a> {
     pub attempt: &'a Attempt,
     /// After a failure: how many hints are now revealed.
     pub hints_shown: Option<usize>,
-    /// After a pass: the next pending exercise, if any.
+    /// The next pending exercise after this one, if any: where
+    /// `memlings next` would move.
     pub next: Option<&'a str>,
+    /// Whether this check completed the course: it passed, and before it
+    /// some exercise was still pending. The completion message is shown
+    /// then, and only then.
+    pub completed_course: bool,
     /// Whether the run was under valgrind memcheck.
     pub memcheck: bool,
     /// After a plain pass of code with `unsafe`: suggest `--memcheck`.
