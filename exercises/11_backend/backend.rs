@@ -1,0 +1,342 @@
+//! Exercise: backends as a strategy, a CPU backend and a simulated device.
+//!
+//! ggml runs the same graph on the CPU, CUDA, Metal or Vulkan through one
+//! interface, `ggml_backend`: each backend is a factory for its own buffers
+//! (`ggml_backend_alloc_buffer`), and data reaches a device buffer only by
+//! an explicit copy (`ggml_backend_tensor_set`, and `_get` to bring it
+//! back). In C++ that is a table of function pointers (a hand-made vtable)
+//! and `void *` contexts that the caller must free with the right function.
+//!
+//! In Rust the interface is a trait, a backend is any value that implements
+//! it (`&dyn Backend`), and a buffer is owned as a `Box<dyn Buffer>`: the
+//! box frees the right type through the trait object's vtable, exactly
+//! once, when it goes out of scope. A device buffer borrows its backend
+//! (`+ '_` in `alloc_buffer`'s return type), so it cannot outlive it.
+//!
+//! Rules the driver checks:
+//! - A size whose bytes overflow or exceed `isize::MAX` is `TooLarge`, on
+//!   both backends, never a panic; a buffer of 0 floats is valid.
+//! - The device has `capacity` bytes: a buffer that does not fit in what is
+//!   left is `OutOfDeviceMemory` (a buffer that fits exactly is fine), and a
+//!   dropped buffer gives its bytes back.
+//! - A host slice of the wrong length is `SizeMismatch`, checked before
+//!   anything is copied or counted.
+//! - Device memory read before its first upload (`download`, `read`,
+//!   `scale`) is `NotUploaded`.
+//! - Each successful upload or download (and `read`, which downloads) is
+//!   counted once by the device backend, with its bytes.
+//! - No copies beyond those: the CPU's `read` lends its memory, and
+//!   `upload` copies straight from the caller's slice (the check counts
+//!   every allocation). `scale` runs where the data is, with no transfer.
+//! - Nothing leaks, and a device buffer cannot outlive its backend (the
+//!   check compiles programs that try).
+
+// Silences "never used" warnings while the `todo!()`s stand (they hide
+// where the helpers and buffer types get used); remove it once done.
+#![allow(dead_code)]
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+
+/// Why a buffer could not be made, or a transfer was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendError {
+    /// `len` floats do not fit in one allocation (the byte size overflows or
+    /// exceeds `isize::MAX`).
+    TooLarge { len: usize },
+    /// The device has only `free` of the `requested` bytes left.
+    OutOfDeviceMemory { requested: usize, free: usize },
+    /// A host slice of `got` floats for a buffer of `expected` floats.
+    SizeMismatch { expected: usize, got: usize },
+    /// A device buffer was read before anything was uploaded to it.
+    NotUploaded,
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BackendError::TooLarge { len } => {
+                write!(f, "{len} floats do not fit in one allocation")
+            }
+            BackendError::OutOfDeviceMemory { requested, free } => write!(
+                f,
+                "out of device memory: {requested} bytes requested, {free} free"
+            ),
+            BackendError::SizeMismatch { expected, got } => write!(
+                f,
+                "size mismatch: the buffer holds {expected} floats, the host slice {got}"
+            ),
+            BackendError::NotUploaded => {
+                write!(f, "the device buffer was read before its first upload")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BackendError {}
+
+/// The size in bytes of `len` floats, if one allocation can hold it.
+fn byte_size(len: usize) -> Result<usize, BackendError> {
+    // TODO: `len * 4` without overflowing (which `checked_` method?), and at
+    // most `isize::MAX` bytes, the most one allocation may hold; otherwise
+    // `TooLarge { len }`. `vec!` would panic on such sizes, and we promise
+    // an error.
+    let _ = len; // (delete this line: it only silences a warning)
+    todo!()
+}
+
+/// Checks that a host slice of `host` floats matches a buffer of `buffer`
+/// floats, before anything is copied (`copy_from_slice` would panic).
+fn check_len(buffer: usize, host: usize) -> Result<(), BackendError> {
+    if buffer == host {
+        Ok(())
+    } else {
+        Err(BackendError::SizeMismatch {
+            expected: buffer,
+            got: host,
+        })
+    }
+}
+
+/// A block of floats owned by a backend.
+pub trait Buffer {
+    /// Name of the backend that made it.
+    fn backend_name(&self) -> &'static str;
+    /// Number of floats.
+    fn len(&self) -> usize;
+    /// Whether it holds no floats.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Copies `src` (host memory) into the buffer: `ggml_backend_tensor_set`.
+    fn upload(&mut self, src: &[f32]) -> Result<(), BackendError>;
+    /// Copies the buffer into `dst` (host memory): `ggml_backend_tensor_get`.
+    fn download(&self, dst: &mut [f32]) -> Result<(), BackendError>;
+    /// The contents as host memory: borrowed where the buffer already is
+    /// host memory, a downloaded copy otherwise.
+    fn read(&self) -> Result<Cow<'_, [f32]>, BackendError>;
+    /// Multiplies every float by `factor`, where the data lives.
+    fn scale(&mut self, factor: f32) -> Result<(), BackendError>;
+}
+
+/// A way to make buffers: the strategy the driver is written against.
+pub trait Backend {
+    /// Its name, as in `ggml_backend_name`.
+    fn name(&self) -> &'static str;
+    /// A zeroed buffer of `len` floats, owned by the caller. It may borrow
+    /// the backend (`'_`), so it cannot outlive it.
+    fn alloc_buffer(&self, len: usize) -> Result<Box<dyn Buffer + '_>, BackendError>;
+}
+
+/// The host: buffers are plain memory, computed on in place.
+pub struct CpuBackend;
+
+/// A CPU buffer: its floats are host memory already.
+struct CpuBuffer {
+    data: Box<[f32]>,
+}
+
+impl Backend for CpuBackend {
+    fn name(&self) -> &'static str {
+        "CPU"
+    }
+
+    fn alloc_buffer(&self, len: usize) -> Result<Box<dyn Buffer + '_>, BackendError> {
+        // TODO: check the size with `byte_size` first, then box a
+        // `CpuBuffer` of `len` zeros. The `Box<dyn Buffer>` is the factory's
+        // product: the caller owns it, and dropping it frees the buffer.
+        let _ = len; // (delete this line: it only silences a warning)
+        todo!()
+    }
+}
+
+impl Buffer for CpuBuffer {
+    fn backend_name(&self) -> &'static str {
+        "CPU"
+    }
+
+    fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    fn upload(&mut self, src: &[f32]) -> Result<(), BackendError> {
+        check_len(self.data.len(), src.len())?;
+        self.data.copy_from_slice(src);
+        Ok(())
+    }
+
+    fn download(&self, dst: &mut [f32]) -> Result<(), BackendError> {
+        check_len(self.data.len(), dst.len())?;
+        dst.copy_from_slice(&self.data);
+        Ok(())
+    }
+
+    fn read(&self) -> Result<Cow<'_, [f32]>, BackendError> {
+        // TODO: a CPU buffer *is* host memory. Which `Cow` variant hands it
+        // out without copying it (the check counts allocations)?
+        todo!()
+    }
+
+    fn scale(&mut self, factor: f32) -> Result<(), BackendError> {
+        self.data.iter_mut().for_each(|x| *x *= factor);
+        Ok(())
+    }
+}
+
+/// Copies between host and device, counted by the device backend.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Transfers {
+    pub uploads: usize,
+    pub upload_bytes: usize,
+    pub downloads: usize,
+    pub download_bytes: usize,
+}
+
+impl fmt::Display for Transfers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} uploads ({} bytes), {} downloads ({} bytes)",
+            self.uploads, self.upload_bytes, self.downloads, self.download_bytes
+        )
+    }
+}
+
+/// A simulated accelerator with `capacity` bytes of device memory. Its
+/// buffers live in memory the host may not touch directly: every byte goes
+/// through `upload` or `download`, and each transfer is counted.
+pub struct DeviceBackend {
+    capacity: usize,
+    /// Bytes held by live buffers. `Cell`: buffers update it through the
+    /// shared `&DeviceBackend` they hold.
+    used: Cell<usize>,
+    transfers: Cell<Transfers>,
+}
+
+impl DeviceBackend {
+    /// A device with `capacity` bytes of memory, all free.
+    pub fn new(capacity: usize) -> DeviceBackend {
+        DeviceBackend {
+            capacity,
+            used: Cell::new(0),
+            transfers: Cell::new(Transfers::default()),
+        }
+    }
+
+    /// Bytes held by live buffers.
+    pub fn used_bytes(&self) -> usize {
+        self.used.get()
+    }
+
+    /// The transfers so far.
+    pub fn transfers(&self) -> Transfers {
+        self.transfers.get()
+    }
+
+    fn count_upload(&self, bytes: usize) {
+        let mut t = self.transfers.get();
+        t.uploads += 1;
+        t.upload_bytes += bytes;
+        self.transfers.set(t);
+    }
+
+    fn count_download(&self, bytes: usize) {
+        let mut t = self.transfers.get();
+        t.downloads += 1;
+        t.download_bytes += bytes;
+        self.transfers.set(t);
+    }
+}
+
+/// A buffer in device memory. It borrows its backend, to count transfers
+/// and to give its bytes back when dropped.
+struct DeviceBuffer<'a> {
+    backend: &'a DeviceBackend,
+    /// Stands for memory on the device (here: a separate allocation that
+    /// only this buffer's methods touch).
+    memory: Box<[f32]>,
+    /// Real device memory is not zeroed: until the first upload its
+    /// contents are undefined, so reading them is an error.
+    uploaded: bool,
+}
+
+impl Backend for DeviceBackend {
+    fn name(&self) -> &'static str {
+        "device"
+    }
+
+    fn alloc_buffer(&self, len: usize) -> Result<Box<dyn Buffer + '_>, BackendError> {
+        // TODO:
+        // 1. The size in bytes, with `byte_size`.
+        // 2. If it is more than the device has left (`capacity` minus
+        //    `used`), `OutOfDeviceMemory { requested, free }`. Careful with
+        //    `used + bytes`: `bytes` may be close to `isize::MAX`.
+        // 3. Count the bytes as used, and box a `DeviceBuffer` that borrows
+        //    `self`, with `len` floats of "device memory" (zeros, but treat
+        //    them as undefined: `uploaded` starts false).
+        let _ = (len, self.capacity, &self.used); // (delete this line: it only silences a warning)
+        todo!()
+    }
+}
+
+impl DeviceBuffer<'_> {
+    /// The device memory, if it holds uploaded data.
+    fn contents(&self) -> Result<&[f32], BackendError> {
+        // TODO: the memory, or `NotUploaded` if nothing was uploaded yet.
+        // `download`, `read` and `scale` all go through here.
+        let _ = (&self.memory, self.uploaded); // (delete this line: it only silences a warning)
+        todo!()
+    }
+}
+
+impl Buffer for DeviceBuffer<'_> {
+    fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    fn len(&self) -> usize {
+        self.memory.len()
+    }
+
+    fn upload(&mut self, src: &[f32]) -> Result<(), BackendError> {
+        // TODO: check the length (`check_len`) before anything else: a
+        // refused upload copies nothing and counts nothing. Then copy `src`
+        // straight into device memory: no staging `Vec` in between, which
+        // would be one more copy (and allocation) per upload. Mark the
+        // buffer uploaded and count the transfer with its bytes
+        // (`size_of_val(src)`).
+        let _ = src; // (delete this line: it only silences a warning)
+        todo!()
+    }
+
+    fn download(&self, dst: &mut [f32]) -> Result<(), BackendError> {
+        let contents = self.contents()?;
+        check_len(contents.len(), dst.len())?;
+        dst.copy_from_slice(contents);
+        self.backend.count_download(size_of_val(dst));
+        Ok(())
+    }
+
+    fn read(&self) -> Result<Cow<'_, [f32]>, BackendError> {
+        // TODO: the host cannot look at device memory: it gets a copy of the
+        // contents (an owned `Cow`), and making that copy is a download.
+        todo!()
+    }
+
+    fn scale(&mut self, factor: f32) -> Result<(), BackendError> {
+        // A kernel running on the device: no transfer at all.
+        self.contents()?;
+        self.memory.iter_mut().for_each(|x| *x *= factor);
+        Ok(())
+    }
+}
+
+impl Drop for DeviceBuffer<'_> {
+    fn drop(&mut self) {
+        // TODO: give the buffer's bytes back to the device (`used`). The
+        // boxed memory frees itself after this, as every field does; this
+        // is only the device's bookkeeping. Once, and only here.
+        todo!()
+    }
+}
