@@ -113,7 +113,8 @@ impl Pool {
 }
 
 /// A buffer on loan from a pool. Dropping the lease returns the buffer,
-/// emptied but with its memory, to the pool; `keep` takes it for good.
+/// emptied but with its memory, to the pool (also when a panic unwinds
+/// through the code that holds it); `keep` takes it for good.
 pub struct Lease<'pool> {
     pool: &'pool Pool,
     /// `Some` for the whole life of the lease; `None` only once `keep` or
