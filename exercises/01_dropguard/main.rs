@@ -143,6 +143,8 @@ fn main() -> Result<(), LoadError> {
         println!("end of scope");
     }
     {
+        // The undo closure owns this `String`: a defused guard must drop the
+        // closure (freeing it) without calling it, not forget it (a leak).
         let note = String::from("written by the undo of a defused guard");
         let mut kept = ScopeGuard::new(String::from("report"), move |text: String| {
             println!("undo: discard {text:?} ({note})");
