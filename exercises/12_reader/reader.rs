@@ -213,9 +213,10 @@ impl<'a> Reader<'a> {
         //      at `self.pos` (where its element type would be read). Without
         //      this, each level is one more stack frame: 100 000 levels of a
         //      12-byte header overflow the stack.
-        //   2. Read the element type and reject an unknown one at once
-        //      (`UnknownType` at its offset), even if the array is empty.
-        //   3. Read the count. It is untrusted: no `Vec::with_capacity(count)`.
+        //   2. Read the element type and the count. Reject an unknown element
+        //      type (`UnknownType` at its offset) before reading any
+        //      element, even if the count is 0.
+        //   3. The count is untrusted: no `Vec::with_capacity(count)`.
         //      Push into a `Vec::new()` as elements are read: each one takes
         //      at least one byte, so a lying count runs out of input and
         //      fails with `Truncated`.

@@ -118,6 +118,12 @@ pub fn f32_view(bytes: &[u8]) -> Result<&[f32], ViewError> {
     // `align_to` only puts bytes in the middle slice at an address aligned
     // for `f32`, in whole `f32`s. The view borrows `bytes`, so it cannot
     // outlive them.
+    //
+    // A fine point: `align_to` only promises a correct split, not the
+    // largest middle (it may leave everything in `head`). The standard
+    // library's run-time implementation does split maximally, which is what
+    // this relies on; checking the address with `is_aligned` and building
+    // the slice with `slice::from_raw_parts` avoids the question.
     let (head, floats, tail) = unsafe { bytes.align_to::<f32>() };
     if head.is_empty() && tail.is_empty() {
         Ok(floats)
