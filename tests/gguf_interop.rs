@@ -13,7 +13,7 @@ use std::process::Command;
 use serde_json::Value;
 
 #[allow(dead_code)]
-#[path = "../solutions/05_loader/loader.rs"]
+#[path = "../solutions/14_loader/loader.rs"]
 mod loader;
 
 use loader::{LoadError, MetaValue, ModelLoader, ScratchPool};

@@ -157,11 +157,11 @@ fn wrong_curriculum_solutions_that_leak_or_copy_are_rejected() {
 
     // A pool that never frees its arena: the output is still right.
     let leaky = patch(
-        &solution("03_pool/pool.rs"),
+        &solution("07_pool/pool.rs"),
         "unsafe { alloc::dealloc(self.base.as_ptr(), layout) };",
         "let _ = layout; // forgot to dealloc",
     );
-    fs::write(ws.join("exercises/03_pool/pool.rs"), leaky).unwrap();
+    fs::write(ws.join("exercises/07_pool/pool.rs"), leaky).unwrap();
     let out = memlings(&ws, &["check", "pool"]).output().unwrap();
     let (stdout, _) = texts(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -172,11 +172,11 @@ fn wrong_curriculum_solutions_that_leak_or_copy_are_rejected() {
 
     // A tensor store that quietly builds each tensor's data twice.
     let copying = patch(
-        &solution("02_tensor/tensor.rs"),
+        &solution("05_tensor/tensor.rs"),
         "let data: Box<[f32]> = (1..=count).map(|i| i as f32).collect();",
         "let staged: Vec<f32> = (1..=count).map(|i| i as f32).collect();\n        let data: Box<[f32]> = staged.to_vec().into_boxed_slice();",
     );
-    fs::write(ws.join("exercises/02_tensor/tensor.rs"), copying).unwrap();
+    fs::write(ws.join("exercises/05_tensor/tensor.rs"), copying).unwrap();
     let out = memlings(&ws, &["check", "tensor"]).output().unwrap();
     let (stdout, _) = texts(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -188,11 +188,11 @@ fn wrong_curriculum_solutions_that_leak_or_copy_are_rejected() {
 
     // A KV cache that copies each token into a fresh buffer before storing it.
     let staging = patch(
-        &solution("04_kvcache/kvcache.rs"),
+        &solution("09_kvcache/kvcache.rs"),
         "self.keys[slot.clone()].copy_from_slice(k);",
         "let staged = k.to_vec();\n        self.keys[slot.clone()].copy_from_slice(&staged);",
     );
-    fs::write(ws.join("exercises/04_kvcache/kvcache.rs"), staging).unwrap();
+    fs::write(ws.join("exercises/09_kvcache/kvcache.rs"), staging).unwrap();
     let out = memlings(&ws, &["check", "kvcache"]).output().unwrap();
     let (stdout, _) = texts(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}");

@@ -3,16 +3,16 @@
 //! APIs beyond what the drivers print. (The loader's are in gguf_interop.)
 
 #[allow(dead_code)]
-#[path = "../solutions/04_kvcache/kvcache.rs"]
+#[path = "../solutions/09_kvcache/kvcache.rs"]
 mod kvcache;
 #[allow(dead_code)]
-#[path = "../solutions/01_mapper/mapper.rs"]
+#[path = "../solutions/03_mapper/mapper.rs"]
 mod mapper;
 #[allow(dead_code)]
-#[path = "../solutions/03_pool/pool.rs"]
+#[path = "../solutions/07_pool/pool.rs"]
 mod pool;
 #[allow(dead_code)]
-#[path = "../solutions/02_tensor/tensor.rs"]
+#[path = "../solutions/05_tensor/tensor.rs"]
 mod tensor;
 
 use std::io::ErrorKind;

@@ -90,7 +90,7 @@ fn init_refuses_to_overwrite() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
     assert_eq!(init(&ws, &[]).status.code(), Some(0));
-    let mapper = ws.join("exercises/01_mapper/mapper.rs");
+    let mapper = ws.join("exercises/03_mapper/mapper.rs");
     fs::write(&mapper, "// my work").unwrap();
     let again = init(&ws, &[]);
     assert_eq!(again.status.code(), Some(2));
