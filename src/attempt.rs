@@ -9,6 +9,7 @@ use crate::course::{Course, Exercise, Variant};
 use crate::exec::{self, Invocation, RunOutcome};
 use crate::harness::{BuildOutcome, Harness};
 use crate::heap::HeapReport;
+use crate::heap_channel::ReportChannel;
 use crate::judge::{self, Context, Verdict};
 use crate::memcheck;
 use crate::workspace::Workspace;
@@ -20,7 +21,8 @@ pub struct Attempt {
     pub verdict: Verdict,
     /// The run, if the program built.
     pub outcome: Option<RunOutcome>,
-    /// Heap figures, if the program was built with accounting and exited.
+    /// Heap figures, if the program was built with accounting and its
+    /// report arrived intact.
     pub heap: Option<HeapReport>,
     /// The expected output it was judged against (empty if it never ran).
     pub expected: String,
@@ -68,16 +70,17 @@ pub fn attempt(
         .with_context(|| format!("cannot read expected output {}", expected_path.display()))?;
 
     let cwd = workspace.scratch_dir(&exercise.name)?;
-    let heap_file = workspace.heap_report_file(&exercise.name);
-    let _ = fs::remove_file(&heap_file); // a stale report must not count
     let mut invocation = match options.memcheck {
         true => memcheck::invocation(&exe),
         false => Invocation::program(&exe),
     };
-    if accounted {
-        invocation
-            .env
-            .push(("MEMLINGS_HEAP_REPORT".into(), heap_file.clone().into()));
+    let channel = accounted
+        .then(ReportChannel::open)
+        .transpose()
+        .context("cannot open the heap report channel")?;
+    if let Some(channel) = &channel {
+        invocation.env.push(channel.env());
+        invocation.inherit_fds.extend(channel.fds());
     }
     let mut limits = exercise.limits;
     if options.memcheck {
@@ -91,20 +94,22 @@ pub fn attempt(
     outcome.stderr = harness
         .display_paths(&stderr, exercise, options.variant)
         .into_bytes();
-    let heap = fs::read_to_string(&heap_file)
-        .ok()
-        .and_then(|t| HeapReport::parse(&t));
+    let received = channel.map(|channel| {
+        let mut received = channel.receive();
+        received.relative_to(&cwd);
+        received
+    });
 
     let ctx = Context {
         limits,
-        heap: heap.as_ref(),
+        heap: received.as_ref(),
         heap_limits: exercise.heap_limits,
         memcheck: options.memcheck,
     };
     Ok(Attempt {
         verdict: judge::judge(&outcome, &expected, &ctx),
         outcome: Some(outcome),
-        heap,
+        heap: received.and_then(|r| r.report.ok()),
         expected,
         warnings,
     })

@@ -2,7 +2,8 @@
 
 use crate::course::Limits;
 use crate::exec::{Ending, RunOutcome, Stream};
-use crate::heap::{HeapLimits, HeapReport, HeapViolation};
+use crate::heap::{HeapLimits, HeapViolation, LayoutViolation, ReportProblem, ResourceViolation};
+use crate::heap_channel::Received;
 use crate::memcheck;
 
 /// The judgement of one attempt at an exercise.
@@ -31,6 +32,14 @@ pub enum Verdict {
     MemoryLimit { limit_mb: u64 },
     /// Correct output, but a heap figure over the course's limit.
     HeapLimit(HeapViolation),
+    /// Correct output, but file descriptors or mappings left open.
+    ResourceLeak(ResourceViolation),
+    /// A `dealloc` or `realloc` with another layout than the allocation's,
+    /// or of a pointer that is not a live allocation: the first one, and
+    /// how many there were.
+    LayoutMismatch { first: LayoutViolation, count: u64 },
+    /// Heap accounting was on, but no trustworthy report arrived.
+    MissingHeapReport(ReportProblem),
     /// valgrind memcheck found a memory error; its first one.
     MemoryError(memcheck::Finding),
     /// Ctrl-C stopped it.
@@ -61,6 +70,9 @@ impl Verdict {
             Verdict::OutputLimit { .. } => "output limit",
             Verdict::MemoryLimit { .. } => "memory limit",
             Verdict::HeapLimit(_) => "heap limit",
+            Verdict::ResourceLeak(_) => "resource leak",
+            Verdict::LayoutMismatch { .. } => "layout mismatch",
+            Verdict::MissingHeapReport(_) => "missing heap report",
             Verdict::MemoryError(_) => "memory error",
             Verdict::Interrupted => "interrupted",
         }
@@ -72,8 +84,9 @@ impl Verdict {
 pub struct Context<'a> {
     /// The limits the run was held to, for wording the verdict.
     pub limits: Limits,
-    /// The program's heap figures, when it was built with accounting.
-    pub heap: Option<&'a HeapReport>,
+    /// What the program's counter reported, when it was built with
+    /// accounting.
+    pub heap: Option<&'a Received>,
     pub heap_limits: HeapLimits,
     /// Whether the run was under valgrind memcheck.
     pub memcheck: bool,
@@ -91,12 +104,41 @@ pub fn judge(outcome: &RunOutcome, expected: &str, ctx: &Context<'_>) -> Verdict
         return Verdict::MemoryError(finding);
     }
     let verdict = judge_run(outcome, &stderr, expected, &ctx.limits);
-    match (verdict, ctx.heap) {
-        (Verdict::Pass, Some(report)) => match ctx.heap_limits.check(report) {
-            Some(violation) => Verdict::HeapLimit(violation),
-            None => Verdict::Pass,
-        },
-        (verdict, _) => verdict,
+    match ctx.heap {
+        Some(received) => judge_accounted(verdict, received, &ctx.heap_limits),
+        None => verdict,
+    }
+}
+
+/// Adds what the counter reported. A layout violation is undefined
+/// behaviour and may be why the program went wrong or crashed, so it wins
+/// over the run's own verdict; the rest only judges runs that passed.
+fn judge_accounted(verdict: Verdict, received: &Received, limits: &HeapLimits) -> Verdict {
+    let stopped_from_outside = matches!(
+        verdict,
+        Verdict::Timeout { .. } | Verdict::OutputLimit { .. } | Verdict::Interrupted
+    );
+    if let Some(&first) = received.violations.first()
+        && !stopped_from_outside
+    {
+        return Verdict::LayoutMismatch {
+            first,
+            count: received.violation_count(),
+        };
+    }
+    if verdict != Verdict::Pass {
+        return verdict;
+    }
+    let report = match &received.report {
+        Ok(report) => report,
+        Err(problem) => return Verdict::MissingHeapReport(problem.clone()),
+    };
+    if let Some(violation) = limits.check_resources(report) {
+        return Verdict::ResourceLeak(violation);
+    }
+    match limits.check(report) {
+        Some(violation) => Verdict::HeapLimit(violation),
+        None => Verdict::Pass,
     }
 }
 
@@ -237,6 +279,7 @@ pub fn signal_name(signal: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::heap::{FreeOp, HeapReport, LayoutFigures, Leaked};
     use std::time::Duration;
 
     const HELD: Limits = Limits {
@@ -319,31 +362,104 @@ mod tests {
         assert_eq!(code, Verdict::ExitCode { code: 3 });
     }
 
-    #[test]
-    fn heap_limits_apply_only_to_otherwise_passing_runs() {
-        let report = HeapReport {
+    fn received(report: Result<HeapReport, ReportProblem>) -> Received {
+        Received {
+            violations: Vec::new(),
+            report,
+        }
+    }
+
+    fn accounted(received: &Received, heap_limits: HeapLimits) -> Context<'_> {
+        Context {
+            limits: HELD,
+            heap: Some(received),
+            heap_limits,
+            memcheck: false,
+        }
+    }
+
+    fn clean_report() -> HeapReport {
+        HeapReport {
             allocs: 3,
-            reallocs: 0,
             frees: 3,
             peak: 100,
-            leaked: 0,
-        };
+            fds: Some(Leaked::default()),
+            mappings: Some(Leaked {
+                count: 1,
+                examples: vec!["4 KiB".into()],
+            }),
+            ..HeapReport::default()
+        }
+    }
+
+    #[test]
+    fn heap_limits_apply_only_to_otherwise_passing_runs() {
+        let received = received(Ok(clean_report()));
         let limits = HeapLimits {
             max_allocations: Some(1),
             ..HeapLimits::default()
         };
-        let ctx = Context {
-            limits: HELD,
-            heap: Some(&report),
-            heap_limits: limits,
-            memcheck: false,
-        };
+        let ctx = accounted(&received, limits);
         let ok = outcome(Ending::Exited(0), "x\n", "");
-        assert!(matches!(super::judge(&ok, "x\n", &ctx), Verdict::HeapLimit(v) if v.actual == 3));
+        assert!(
+            matches!(super::judge(&ok, "x\n", &ctx), Verdict::HeapLimit(ref v) if v.actual == 3)
+        );
         let wrong = outcome(Ending::Exited(0), "y\n", "");
         assert!(matches!(
             super::judge(&wrong, "x\n", &ctx),
             Verdict::WrongOutput { .. }
+        ));
+    }
+
+    #[test]
+    fn resource_leaks_come_before_heap_limits() {
+        let received = received(Ok(clean_report()));
+        let limits = HeapLimits {
+            max_allocations: Some(1),
+            max_leaked_mappings: Some(0),
+            ..HeapLimits::default()
+        };
+        let ok = outcome(Ending::Exited(0), "x\n", "");
+        let verdict = super::judge(&ok, "x\n", &accounted(&received, limits));
+        assert!(matches!(verdict, Verdict::ResourceLeak(ref v) if v.leaked.count == 1));
+        assert_eq!(verdict.label(), "resource leak");
+    }
+
+    #[test]
+    fn a_missing_report_fails_a_passing_run_only() {
+        let missing = received(Err(ReportProblem::Missing));
+        let ctx = accounted(&missing, HeapLimits::default());
+        let ok = outcome(Ending::Exited(0), "x\n", "");
+        let verdict = super::judge(&ok, "x\n", &ctx);
+        assert_eq!(verdict, Verdict::MissingHeapReport(ReportProblem::Missing));
+        assert_eq!(verdict.label(), "missing heap report");
+        let crashed = outcome(Ending::Signaled(libc::SIGSEGV), "", "");
+        assert!(matches!(
+            super::judge(&crashed, "x\n", &ctx),
+            Verdict::Crash { .. }
+        ));
+    }
+
+    #[test]
+    fn layout_violations_win_over_what_they_may_have_caused() {
+        let first = LayoutViolation {
+            op: FreeOp::Dealloc,
+            given: LayoutFigures { size: 8, align: 8 },
+            allocated: None,
+        };
+        let received = Received {
+            violations: vec![first],
+            report: Err(ReportProblem::Missing),
+        };
+        let ctx = accounted(&received, HeapLimits::default());
+        let crashed = outcome(Ending::Signaled(libc::SIGSEGV), "", "");
+        let verdict = super::judge(&crashed, "x\n", &ctx);
+        assert_eq!(verdict, Verdict::LayoutMismatch { first, count: 1 });
+        assert_eq!(verdict.label(), "layout mismatch");
+        let slow = outcome(Ending::TimedOut, "", "");
+        assert!(matches!(
+            super::judge(&slow, "x\n", &ctx),
+            Verdict::Timeout { .. }
         ));
     }
 

@@ -13,6 +13,7 @@ mod diff;
 mod exec;
 mod harness;
 mod heap;
+mod heap_channel;
 mod interrupt;
 mod judge;
 mod memcheck;
