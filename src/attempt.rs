@@ -30,6 +30,19 @@ pub struct Attempt {
     pub warnings: Vec<String>,
 }
 
+impl Attempt {
+    /// An attempt that stopped at the build.
+    fn unbuilt(verdict: Verdict) -> Self {
+        Attempt {
+            verdict,
+            outcome: None,
+            heap: None,
+            expected: String::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
 /// How to attempt an exercise.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -56,13 +69,10 @@ pub fn attempt(
                 warnings,
             } => (exe, heap, warnings),
             BuildOutcome::CompileError(diagnostics) => {
-                return Ok(Attempt {
-                    verdict: Verdict::CompileError { diagnostics },
-                    outcome: None,
-                    heap: None,
-                    expected: String::new(),
-                    warnings: Vec::new(),
-                });
+                return Ok(Attempt::unbuilt(Verdict::CompileError { diagnostics }));
+            }
+            BuildOutcome::Lint(diagnostics) => {
+                return Ok(Attempt::unbuilt(Verdict::Lint { diagnostics }));
             }
         };
     let expected_path = course.expected_path(exercise);

@@ -3,6 +3,7 @@
 //! later build only recompiles the learner's module.
 
 use std::fs;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -13,6 +14,7 @@ use thiserror::Error;
 
 use crate::course::{Course, Exercise, Variant, module_name};
 use crate::heap;
+use crate::lints;
 
 /// The result of asking Cargo to build one exercise.
 #[derive(Debug)]
@@ -27,6 +29,8 @@ pub enum BuildOutcome {
     },
     /// The learner's code does not compile; the compiler's rendered errors.
     CompileError(String),
+    /// It compiles, but denied lints fired; their rendered messages.
+    Lint(String),
 }
 
 /// Failures of the build machinery itself, as opposed to the learner's code.
@@ -71,7 +75,7 @@ impl<'a> Harness<'a> {
         variant: Variant,
         color: bool,
     ) -> Result<BuildOutcome, HarnessError> {
-        let (first_build, accounted) = self.prepare()?;
+        let (first_build, mut accounted) = self.prepare()?;
         if first_build && !self.course.dependencies.is_empty() {
             eprintln!(
                 "Compiling dependencies ({}) for the first time; later builds reuse them...",
@@ -79,50 +83,100 @@ impl<'a> Harness<'a> {
             );
         }
         let bin = bin_name(exercise, variant);
-        let (success, messages, stderr) = self.cargo_build(&bin, color, first_build)?;
+        let mut build = self.cargo_build(&bin, color, first_build)?;
+        if !build.success && build.messages.is_empty() && build.stderr.contains("clippy-driver") {
+            // The driver is there but cannot run (a rustup proxy without
+            // the component): build without lints.
+            lints::turn_off();
+            build = self.cargo_build(&bin, color, first_build)?;
+        }
+        let conflict = !build.success && build.messages.allocator_conflict;
+        if conflict && exercise.heap_accounting.is_none() && accounted.contains(&bin) {
+            // The program installs its own global allocator, so it runs
+            // unaccounted; remembered until its sources change.
+            self.remember_own_allocator(exercise, variant)?;
+            accounted = self.prepare()?.1;
+            build = self.cargo_build(&bin, color, false)?;
+        }
         if crate::interrupt::requested() {
             return Err(HarnessError::Interrupted);
         }
-        if first_build && success {
+        if first_build && build.success {
             self.mark_dependencies_built();
         }
-        match (success, messages.executable) {
+        self.outcome(build, accounted.contains(&bin), exercise, variant)
+    }
+
+    /// What a finished `cargo build` means for the learner.
+    fn outcome(
+        &self,
+        build: CargoBuild,
+        heap: bool,
+        exercise: &Exercise,
+        variant: Variant,
+    ) -> Result<BuildOutcome, HarnessError> {
+        let shown = |texts: &[String]| self.display_paths(&texts.concat(), exercise, variant);
+        let messages = build.messages;
+        match (build.success, messages.executable) {
             (true, Some(exe)) => Ok(BuildOutcome::Built {
                 exe,
-                heap: accounted.contains(&bin),
+                heap,
                 warnings: messages
                     .warnings
                     .iter()
                     .map(|w| self.display_paths(w, exercise, variant))
                     .collect(),
             }),
-            _ if !messages.errors.is_empty() => Ok(BuildOutcome::CompileError(self.display_paths(
-                &messages.errors.concat(),
-                exercise,
-                variant,
-            ))),
-            _ => Err(HarnessError::Cargo { stderr }),
+            // Only denied lints stand between the code and a program.
+            _ if messages.errors.is_empty() && !messages.lints.is_empty() => {
+                Ok(BuildOutcome::Lint(shown(&messages.lints)))
+            }
+            _ if !messages.errors.is_empty() || !messages.notes.is_empty() => {
+                let all = [messages.errors, messages.lints, messages.notes].concat();
+                Ok(BuildOutcome::CompileError(shown(&all)))
+            }
+            _ => Err(HarnessError::Cargo {
+                stderr: build.stderr,
+            }),
         }
     }
 
-    /// Runs `cargo build` for one bin; returns whether it succeeded, its
-    /// JSON messages, and its stderr (for failures before compiling).
+    /// Records that this variant's sources install their own global allocator.
+    fn remember_own_allocator(
+        &self,
+        exercise: &Exercise,
+        variant: Variant,
+    ) -> Result<(), HarnessError> {
+        let module = self.course.module_path(exercise, variant);
+        let hash = CrateRoot::new(self.course, exercise, &module)
+            .sources()?
+            .hash();
+        self.own_allocators()
+            .record(&bin_name(exercise, variant), hash)
+    }
+
+    /// Runs `cargo build` for one bin, linting it when clippy is there.
     fn cargo_build(
         &self,
         bin: &str,
         color: bool,
         first_build: bool,
-    ) -> Result<(bool, Messages, String), HarnessError> {
+    ) -> Result<CargoBuild, HarnessError> {
         let format = match color {
             true => "json-diagnostic-rendered-ansi",
             false => "json",
         };
-        let mut child = Command::new(cargo())
+        let mut command = Command::new(cargo());
+        command
             .arg("build")
             .arg("--manifest-path")
             .arg(self.dir.join("Cargo.toml"))
             .args(["--bin", bin, "--message-format", format])
-            .env("CARGO_TARGET_DIR", self.dir.join("target"))
+            .env("CARGO_TARGET_DIR", self.dir.join("target"));
+        if let Some(driver) = lints::wrapper() {
+            command.env("RUSTC_WORKSPACE_WRAPPER", driver);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -145,7 +199,11 @@ impl<'a> Harness<'a> {
             .wait()
             .map_err(|source| HarnessError::CargoMissing { source })?;
         let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
-        Ok((status.success(), messages, stderr))
+        Ok(CargoBuild {
+            success: status.success(),
+            messages,
+            stderr,
+        })
     }
 
     /// Reads Cargo's JSON messages, reporting dependency progress on the first build.
@@ -157,9 +215,7 @@ impl<'a> Harness<'a> {
             };
             match message.reason.as_str() {
                 "compiler-message" => match message.message {
-                    Some(m) if m.level == "error" => {
-                        found.errors.push(m.rendered.unwrap_or_default())
-                    }
+                    Some(m) if m.level == "error" => found.add_error(m),
                     // Span-less warnings are summaries ("1 warning emitted").
                     Some(m) if m.level == "warning" && !m.spans.is_empty() => {
                         found.warnings.push(m.rendered.unwrap_or_default())
@@ -190,6 +246,7 @@ impl<'a> Harness<'a> {
         fs::create_dir_all(&bin_dir).map_err(io_at(&bin_dir))?;
         let counter = self.dir.join("src").join(COUNTER_FILE);
         write_if_changed(&counter, heap::COUNTER_SOURCE).map_err(io_at(&counter))?;
+        let own_allocators = self.own_allocators();
         let mut bins = Vec::new();
         let mut accounted = Vec::new();
         for exercise in &self.course.exercises {
@@ -200,7 +257,7 @@ impl<'a> Harness<'a> {
                 }
                 let name = bin_name(exercise, variant);
                 let root = CrateRoot::new(self.course, exercise, &module);
-                let path = match root.text(&counter)? {
+                let path = match root.text(&counter, |hash| own_allocators.has(&name, hash))? {
                     Some((text, heap)) => {
                         let file = bin_dir.join(format!("{name}.rs"));
                         write_if_changed(&file, &text).map_err(io_at(&file))?;
@@ -243,6 +300,7 @@ impl<'a> Harness<'a> {
             })
             .collect();
         doc.insert("bin".into(), bins.into());
+        doc.insert("lints".into(), lints::manifest_table().into());
         // Its own workspace, so an enclosing Cargo project never adopts it.
         doc.insert("workspace".into(), toml::Table::new().into());
         format!("# Generated by memlings; edits are overwritten.\n{doc}")
@@ -256,6 +314,12 @@ impl<'a> Harness<'a> {
             .map(String::as_str)
             .collect();
         names.join(", ")
+    }
+
+    fn own_allocators(&self) -> OwnAllocators {
+        OwnAllocators {
+            dir: self.dir.join("own-allocator"),
+        }
     }
 
     fn stamp_path(&self) -> PathBuf {
@@ -319,19 +383,32 @@ impl<'a> CrateRoot<'a> {
         }
     }
 
-    /// The generated root text and whether it counts heap use, or `None`
-    /// when the primary file can serve as the root unchanged. Appending
-    /// keeps the primary file's line numbers and inner attributes valid.
-    fn text(&self, counter: &Path) -> Result<Option<(String, bool)>, HarnessError> {
+    /// The texts of the primary file and the mounted module (empty if none).
+    fn sources(&self) -> Result<Sources, HarnessError> {
         let primary = fs::read_to_string(&self.primary).map_err(io_at(&self.primary))?;
         let module = match self.mount {
             Some((path, _)) => fs::read_to_string(path).map_err(io_at(path))?,
             None => String::new(),
         };
-        let own_allocator = [&primary, &module]
-            .iter()
-            .any(|t| t.contains("global_allocator"));
-        let wanted = self.exercise.heap_accounting.unwrap_or(!own_allocator);
+        Ok(Sources { primary, module })
+    }
+
+    /// The generated root text and whether it counts heap use, or `None`
+    /// when the primary file can serve as the root unchanged. Appending
+    /// keeps the primary file's line numbers and inner attributes valid.
+    /// Accounting is on unless the course turns it off, or `own_allocator`
+    /// says these sources (by hash) install their own global allocator.
+    fn text(
+        &self,
+        counter: &Path,
+        own_allocator: impl Fn(u64) -> bool,
+    ) -> Result<Option<(String, bool)>, HarnessError> {
+        let sources = self.sources()?;
+        let wanted = self
+            .exercise
+            .heap_accounting
+            .unwrap_or_else(|| !own_allocator(sources.hash()));
+        let primary = sources.primary;
         let renamed = wanted.then(|| rename_main(&primary)).flatten();
         if self.mount.is_none() && renamed.is_none() {
             return Ok(None);
@@ -346,14 +423,56 @@ impl<'a> CrateRoot<'a> {
         }
         if heap {
             text.push_str(&format!(
-                "\n#[path = {}]\nmod memlings_heap;\n\
+                "\n#[path = {}]\n{allow}\nmod memlings_heap;\n\
+                 {allow}\n\
                  fn main() -> std::process::ExitCode {{\n    \
                      memlings_heap::start();\n    \
                      std::process::Termination::report({RENAMED_MAIN}())\n}}\n",
-                path_literal(counter)?
+                path_literal(counter)?,
+                allow = lints::GENERATED_ALLOW,
             ));
         }
         Ok(Some((text, heap)))
+    }
+}
+
+/// The source texts one binary is built from.
+struct Sources {
+    primary: String,
+    module: String,
+}
+
+impl Sources {
+    /// Identifies the sources, for remembering decisions about them.
+    fn hash(&self) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        (&self.primary, &self.module).hash(&mut hasher);
+        hasher.finish()
+    }
+}
+
+/// Binaries found to install their own `#[global_allocator]`, which
+/// conflicts with the counter's: one file per binary holding the hash of
+/// the sources it was found in. A build that fails with the conflict is
+/// recorded here and rebuilt without the counter, so the extra compile
+/// happens once per change of the sources, not on every check.
+struct OwnAllocators {
+    dir: PathBuf,
+}
+
+impl OwnAllocators {
+    fn file(&self, bin: &str) -> PathBuf {
+        self.dir.join(bin)
+    }
+
+    fn has(&self, bin: &str, hash: u64) -> bool {
+        fs::read_to_string(self.file(bin)).is_ok_and(|text| text == format!("{hash:016x}"))
+    }
+
+    fn record(&self, bin: &str, hash: u64) -> Result<(), HarnessError> {
+        fs::create_dir_all(&self.dir).map_err(io_at(&self.dir))?;
+        let file = self.file(bin);
+        fs::write(&file, format!("{hash:016x}")).map_err(io_at(&file))
     }
 }
 
@@ -408,11 +527,44 @@ fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
     fs::write(path, text)
 }
 
+/// A finished `cargo build`: whether it succeeded, its JSON messages, and
+/// its stderr (for failures before compiling).
+struct CargoBuild {
+    success: bool,
+    messages: Messages,
+    stderr: String,
+}
+
 #[derive(Default)]
 struct Messages {
+    /// Compiler errors with a place in the code.
     errors: Vec<String>,
+    /// Errors from the denied memory lints.
+    lints: Vec<String>,
+    /// Errors without a place, such as "aborting due to 2 previous errors".
+    notes: Vec<String>,
     warnings: Vec<String>,
     executable: Option<PathBuf>,
+    /// An error said the crate has two global allocators.
+    allocator_conflict: bool,
+}
+
+impl Messages {
+    fn is_empty(&self) -> bool {
+        self.errors.is_empty() && self.lints.is_empty() && self.notes.is_empty()
+    }
+
+    fn add_error(&mut self, error: Diagnostic) {
+        self.allocator_conflict |= error.message.contains("global allocator");
+        let rendered = error.rendered.unwrap_or_default();
+        if error.spans.is_empty() {
+            self.notes.push(rendered);
+        } else if error.code.is_some_and(|c| lints::is_denied(&c.code)) {
+            self.lints.push(rendered);
+        } else {
+            self.errors.push(rendered);
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -426,9 +578,18 @@ struct CargoMessage {
 #[derive(Deserialize)]
 struct Diagnostic {
     level: String,
+    #[serde(default)]
+    message: String,
+    code: Option<DiagnosticCode>,
     rendered: Option<String>,
     #[serde(default)]
     spans: Vec<serde::de::IgnoredAny>,
+}
+
+/// `E0308`, or a lint's name such as `clippy::uninit_vec`.
+#[derive(Deserialize)]
+struct DiagnosticCode {
+    code: String,
 }
 
 #[derive(Deserialize)]

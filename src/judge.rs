@@ -15,6 +15,9 @@ pub enum Verdict {
     WrongOutput { expected: String, actual: String },
     /// The module does not compile; the compiler's rendered errors.
     CompileError { diagnostics: String },
+    /// It compiles, but a lint that signals a memory bug (such as
+    /// `clippy::uninit_vec`) fired; the rendered lints.
+    Lint { diagnostics: String },
     /// A Rust panic, with its message and source location when found.
     Panic {
         message: String,
@@ -63,6 +66,7 @@ impl Verdict {
             Verdict::Pass => "pass",
             Verdict::WrongOutput { .. } => "wrong output",
             Verdict::CompileError { .. } => "compile error",
+            Verdict::Lint { .. } => "lint",
             Verdict::Panic { .. } => "panic",
             Verdict::Crash { .. } => "crash",
             Verdict::ExitCode { .. } => "non-zero exit",

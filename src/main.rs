@@ -16,6 +16,7 @@ mod heap;
 mod heap_channel;
 mod interrupt;
 mod judge;
+mod lints;
 mod memcheck;
 mod report;
 mod state;

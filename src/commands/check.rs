@@ -130,6 +130,7 @@ fn earns_new_hint(verdict: &Verdict) -> bool {
     !matches!(
         verdict,
         Verdict::CompileError { .. }
+            | Verdict::Lint { .. }
             | Verdict::HeapLimit(_)
             | Verdict::ResourceLeak(_)
             | Verdict::LayoutMismatch { .. }

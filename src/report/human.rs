@@ -55,6 +55,7 @@ impl Reporter for Human {
             Verdict::Pass
             | Verdict::WrongOutput { .. }
             | Verdict::CompileError { .. }
+            | Verdict::Lint { .. }
             | Verdict::ResourceLeak(_)
             | Verdict::LayoutMismatch { .. }
             | Verdict::MissingHeapReport(_)
@@ -298,6 +299,11 @@ pub fn verdict(verdict: &Verdict) -> String {
         Verdict::CompileError { diagnostics } => format!(
             "{} your code does not compile yet\n{}\n",
             "✗ compile error:".red().bold(),
+            diagnostics.trim_end()
+        ),
+        Verdict::Lint { diagnostics } => format!(
+            "{} your code compiles, but a lint found what is usually a memory bug\n{}\n",
+            "✗ lint:".red().bold(),
             diagnostics.trim_end()
         ),
         Verdict::Panic { message, location } => {

@@ -125,7 +125,9 @@ pub fn verdict(verdict: &Verdict) -> Value {
         Verdict::WrongOutput { expected, actual } => {
             json!({ "expected": expected, "actual": actual })
         }
-        Verdict::CompileError { diagnostics } => json!({ "diagnostics": diagnostics }),
+        Verdict::CompileError { diagnostics } | Verdict::Lint { diagnostics } => {
+            json!({ "diagnostics": diagnostics })
+        }
         Verdict::Panic { message, location } => {
             json!({ "message": message, "location": location })
         }
