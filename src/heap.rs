@@ -253,15 +253,15 @@ impl HeapViolation {
         }
     }
 
-    /// `allocation sizes: 4096 B ×3, 24 B ×9`, the sizes that weigh most,
+    /// `Allocation sizes: 4096 B ×3, 24 B ×9`, the sizes that weigh most,
     /// so the learner can find the allocations; `None` if unknown.
     pub fn sizes_line(&self) -> Option<String> {
         if self.sizes.is_empty() {
             return None;
         }
         let what = match self.kind {
-            HeapLimitKind::Leaked => "leaked blocks",
-            _ => "allocation sizes",
+            HeapLimitKind::Leaked => "Leaked blocks",
+            _ => "Allocation sizes",
         };
         let sizes: Vec<String> = self.sizes.iter().map(SizeCount::to_string).collect();
         Some(format!("{what}: {}", sizes.join(", ")))
@@ -526,7 +526,7 @@ mod tests {
         );
         assert_eq!(
             v.sizes_line().unwrap(),
-            "allocation sizes: 16 B ×2, 1520 B ×1",
+            "Allocation sizes: 16 B ×2, 1520 B ×1",
             "most often first"
         );
         let leaks = HeapLimits {
@@ -536,7 +536,7 @@ mod tests {
         };
         let v = leaks.check(&report()).unwrap();
         assert_eq!(v.kind, HeapLimitKind::Leaked);
-        assert_eq!(v.sizes_line().unwrap(), "leaked blocks: 16 B ×1");
+        assert_eq!(v.sizes_line().unwrap(), "Leaked blocks: 16 B ×1");
         let peak = HeapLimits {
             max_peak_bytes: Some(2048),
             ..HeapLimits::default()
@@ -558,7 +558,7 @@ mod tests {
         );
         assert_eq!(
             v.sizes_line().unwrap(),
-            "allocation sizes: 1520 B ×1, 16 B ×2",
+            "Allocation sizes: 1520 B ×1, 16 B ×2",
             "most bytes first"
         );
         assert!(v.usual_cause().contains("to_vec"));
