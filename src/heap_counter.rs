@@ -1,7 +1,9 @@
-//! Resource accounting that memlings compiles into an exercise program (this
-//! file is not part of the runner's own crate). It never allocates through
-//! the global allocator, and it talks to the runner only through a pipe the
-//! runner passed in, never through stdout.
+//! Resource accounting that memlings links into an exercise program: the
+//! `memlings_counter` library of the harness (this file is not part of the
+//! runner's own crate; the harness compiles it once, outside the linted
+//! workspace). It never allocates through the global allocator, and
+//! it talks to the runner only through a pipe the runner passed in, never
+//! through stdout.
 //!
 //! - **Heap.** A counting global allocator around the system allocator. Every
 //!   live block is recorded with its `Layout` in a fixed-size table, so a
@@ -15,7 +17,9 @@
 //! - **File descriptors.** The descriptors open at `start()` are remembered
 //!   with their device and inode; any other one open at exit is a leak.
 //!
-//! The generated `main` calls `start()` before the exercise's `main`. An ELF
+//! The generated `main` calls `start()` before the exercise's `main`, and
+//! references [`KEEP`] so the linker keeps the constructor and the hooks,
+//! which nothing else names. An ELF
 //! constructor reads the report channel before `main` runs: the descriptor
 //! to write to and a nonce, read from a second descriptor that is then
 //! closed. Every line of the report carries the nonce; the figures are
@@ -876,6 +880,29 @@ pub fn start() {
 #[used]
 #[unsafe(link_section = ".init_array")]
 static REGISTER: extern "C" fn() = register;
+
+/// What a program references so that the linker keeps this crate's
+/// constructor and call hooks: nothing names them, and an unnamed part of
+/// a library may be left out.
+pub struct Keep {
+    pub register: &'static extern "C" fn(),
+    pub mmap64: MmapFn,
+    pub mmap: MmapFn,
+    pub munmap: unsafe extern "C" fn(*mut c_void, usize) -> c_int,
+    pub mremap: unsafe extern "C" fn(*mut c_void, usize, usize, c_int, *mut c_void) -> *mut c_void,
+}
+
+/// The type of `mmap` and `mmap64`.
+pub type MmapFn = unsafe extern "C" fn(*mut c_void, usize, c_int, c_int, c_int, i64) -> *mut c_void;
+
+/// See [`Keep`].
+pub static KEEP: Keep = Keep {
+    register: &REGISTER,
+    mmap64,
+    mmap,
+    munmap,
+    mremap,
+};
 
 extern "C" fn register() {
     // SAFETY: plain queries without preconditions.

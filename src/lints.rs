@@ -45,9 +45,9 @@ pub const DENIED_RUSTC: &[&str] = &[
     "invalid_from_utf8_unchecked",
 ];
 
-/// Put on the code memlings adds to a program (the counter's `mod` item and
-/// the `main` that wraps the exercise's): its casts and raw calls are
-/// reviewed, and no lint on it is the learner's business.
+/// Put on the code memlings adds to a program (the `main` that wraps the
+/// exercise's, and what keeps the counter linked): no lint on it is the
+/// learner's business.
 pub const GENERATED_ALLOW: &str = "#[allow(clippy::all, clippy::pedantic, clippy::nursery)]";
 
 /// The `[lints]` table of the harness manifest.
