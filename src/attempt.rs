@@ -11,6 +11,7 @@ use crate::course::{Course, Exercise, Variant};
 use crate::exec::{self, Invocation, RunOutcome};
 use crate::harness::{BuildOutcome, Harness, HarnessError, Target};
 use crate::heap::HeapReport;
+use crate::heap_channel::ReportChannel;
 use crate::judge::{self, Context, Verdict};
 use crate::memcheck;
 use crate::workspace::Workspace;
@@ -22,12 +23,26 @@ pub struct Attempt {
     pub verdict: Verdict,
     /// The run, if the program built.
     pub outcome: Option<RunOutcome>,
-    /// Heap figures, if the program was built with accounting and exited.
+    /// Heap figures, if the program was built with accounting and its
+    /// report arrived intact.
     pub heap: Option<HeapReport>,
     /// The expected output it was judged against (empty if it never ran).
     pub expected: String,
     /// Compiler warnings, rendered.
     pub warnings: Vec<String>,
+}
+
+impl Attempt {
+    /// An attempt that stopped at the build.
+    fn unbuilt(verdict: Verdict) -> Self {
+        Attempt {
+            verdict,
+            outcome: None,
+            heap: None,
+            expected: String::new(),
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// How to attempt an exercise.
@@ -132,13 +147,10 @@ impl<'a> Stages<'a> {
                 warnings,
             } => (exe, heap, warnings),
             BuildOutcome::CompileError { diagnostics, .. } => {
-                return Ok(Attempt {
-                    verdict: Verdict::CompileError { diagnostics },
-                    outcome: None,
-                    heap: None,
-                    expected: String::new(),
-                    warnings: Vec::new(),
-                });
+                return Ok(Attempt::unbuilt(Verdict::CompileError { diagnostics }));
+            }
+            BuildOutcome::Lint(diagnostics) => {
+                return Ok(Attempt::unbuilt(Verdict::Lint { diagnostics }));
             }
         };
         let mut attempt = run(self, exercise, options, &exe, accounted)?;
@@ -176,16 +188,17 @@ fn run(
         .with_context(|| format!("cannot read expected output {}", expected_path.display()))?;
 
     let cwd = workspace.scratch_dir(&exercise.name)?;
-    let heap_file = workspace.heap_report_file(&exercise.name);
-    let _ = fs::remove_file(&heap_file); // a stale report must not count
     let mut invocation = match options.memcheck {
         true => memcheck::invocation(exe),
         false => Invocation::program(exe),
     };
-    if accounted {
-        invocation
-            .env
-            .push(("MEMLINGS_HEAP_REPORT".into(), heap_file.clone().into()));
+    let channel = accounted
+        .then(ReportChannel::open)
+        .transpose()
+        .context("cannot open the heap report channel")?;
+    if let Some(channel) = &channel {
+        invocation.env.push(channel.env());
+        invocation.inherit_fds.extend(channel.fds());
     }
     let mut limits = exercise.limits;
     if options.memcheck {
@@ -199,20 +212,22 @@ fn run(
     outcome.stderr = harness
         .display_paths(&stderr, &Target::program(exercise, options.variant))
         .into_bytes();
-    let heap = fs::read_to_string(&heap_file)
-        .ok()
-        .and_then(|t| HeapReport::parse(&t));
+    let received = channel.map(|channel| {
+        let mut received = channel.receive();
+        received.relative_to(&cwd);
+        received
+    });
 
     let ctx = Context {
         limits,
-        heap: heap.as_ref(),
+        heap: received.as_ref(),
         heap_limits: exercise.heap_limits,
         memcheck: options.memcheck,
     };
     Ok(Attempt {
         verdict: judge::judge(&outcome, &expected, &ctx),
         outcome: Some(outcome),
-        heap,
+        heap: received.and_then(|r| r.report.ok()),
         expected,
         warnings: Vec::new(),
     })

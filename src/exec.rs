@@ -7,6 +7,7 @@
 
 use std::ffi::OsString;
 use std::io::{self, Read};
+use std::os::fd::RawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -76,6 +77,10 @@ pub struct Invocation {
     /// Apply the memory cap; off for tools that reserve address space
     /// themselves, as valgrind does.
     pub cap_memory: bool,
+    /// Descriptors the program inherits at the same numbers (the heap
+    /// report channel). The runner opens them close-on-exec; only this
+    /// child gets them.
+    pub inherit_fds: Vec<RawFd>,
 }
 
 impl Invocation {
@@ -86,6 +91,7 @@ impl Invocation {
             args: Vec::new(),
             env: Vec::new(),
             cap_memory: true,
+            inherit_fds: Vec::new(),
         }
     }
 }
@@ -106,10 +112,15 @@ pub fn run(invocation: &Invocation, cwd: &Path, limits: &Limits) -> io::Result<R
     let address_space = invocation
         .cap_memory
         .then(|| limits.memory_limit_mb.saturating_mul(1024 * 1024));
-    // SAFETY: the closure runs between fork and exec and only calls
-    // setrlimit, which is async-signal-safe; it touches no locks or heap.
+    let inherit = invocation.inherit_fds.clone();
+    // SAFETY: the closure runs between fork and exec and only calls fcntl
+    // and setrlimit, which are async-signal-safe; it only reads memory
+    // allocated before the fork, and takes no locks.
     unsafe {
-        command.pre_exec(move || limit_resources(address_space));
+        command.pre_exec(move || {
+            keep_open(&inherit)?;
+            limit_resources(address_space)
+        });
     }
     let start = Instant::now();
     let mut child = command.spawn()?;
@@ -130,6 +141,18 @@ pub fn run(invocation: &Invocation, cwd: &Path, limits: &Limits) -> io::Result<R
         stderr: collect(stderr),
         elapsed,
     })
+}
+
+/// Clears close-on-exec on `fds`; runs in the child before exec.
+fn keep_open(fds: &[RawFd]) -> io::Result<()> {
+    for &fd in fds {
+        // SAFETY: fcntl on a descriptor number has no memory-safety
+        // preconditions; a closed one just fails.
+        if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } == -1 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// Sets the child's resource limits; runs in the child before exec.

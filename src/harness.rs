@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,6 +17,7 @@ use thiserror::Error;
 
 use crate::course::{Course, Exercise, Probe, Variant, module_name};
 use crate::heap;
+use crate::lints;
 
 /// The result of asking Cargo to build one exercise.
 #[derive(Debug)]
@@ -34,6 +36,8 @@ pub enum BuildOutcome {
         diagnostics: String,
         codes: Vec<String>,
     },
+    /// It compiles, but denied lints fired; their rendered messages.
+    Lint(String),
 }
 
 /// One binary of the harness: a variant's program, or one of the
@@ -142,7 +146,7 @@ impl<'a> Harness<'a> {
         targets: &[Target<'_>],
         color: bool,
     ) -> Result<Vec<BuildOutcome>, HarnessError> {
-        let (first_build, accounted) = self.prepare(targets)?;
+        let (first_build, mut accounted) = self.prepare(targets)?;
         if first_build && !self.course.dependencies.is_empty() {
             eprintln!(
                 "Compiling dependencies ({}) for the first time; later builds reuse them...",
@@ -152,7 +156,25 @@ impl<'a> Harness<'a> {
         let mut bins: Vec<String> = targets.iter().map(Target::bin).collect();
         bins.sort();
         bins.dedup();
-        let (messages, stderr) = self.cargo_build(&bins, color, first_build)?;
+        let (mut messages, mut stderr) = self.cargo_build(&bins, color, first_build)?;
+        if messages.values().all(Messages::is_empty)
+            && !messages.values().any(|m| m.executable.is_some())
+            && stderr.contains("clippy-driver")
+        {
+            // The driver is there but cannot run (a rustup proxy without
+            // the component): build without lints.
+            lints::turn_off();
+            (messages, stderr) = self.cargo_build(&bins, color, first_build)?;
+        }
+        let conflicts = self.own_allocator_conflicts(targets, &messages, &accounted)?;
+        if !conflicts.is_empty() {
+            // Those programs install their own global allocator, so they
+            // run unaccounted; remembered until their sources change.
+            accounted = self.prepare(targets)?.1;
+            let (again, err) = self.cargo_build(&conflicts, color, false)?;
+            messages.extend(again);
+            stderr = err;
+        }
         if crate::interrupt::requested() {
             return Err(HarnessError::Interrupted);
         }
@@ -189,14 +211,52 @@ impl<'a> Harness<'a> {
                     .map(|w| self.display_paths(w, target))
                     .collect(),
             }),
-            None if !messages.errors.is_empty() => Ok(BuildOutcome::CompileError {
-                diagnostics: self.display_paths(&messages.errors.concat(), target),
-                codes: messages.codes,
-            }),
+            // Only denied lints stand between the code and a program.
+            None if messages.errors.is_empty() && !messages.lints.is_empty() => Ok(
+                BuildOutcome::Lint(self.display_paths(&messages.lints.concat(), target)),
+            ),
+            None if !messages.errors.is_empty() || !messages.notes.is_empty() => {
+                let all = [messages.errors, messages.lints, messages.notes].concat();
+                Ok(BuildOutcome::CompileError {
+                    diagnostics: self.display_paths(&all.concat(), target),
+                    codes: messages.codes,
+                })
+            }
             None => Err(HarnessError::Cargo {
                 stderr: stderr.to_owned(),
             }),
         }
+    }
+
+    /// Records the accounted targets whose build failed only because their
+    /// sources install their own global allocator; returns their bins.
+    fn own_allocator_conflicts(
+        &self,
+        targets: &[Target<'_>],
+        messages: &HashMap<String, Messages>,
+        accounted: &[String],
+    ) -> Result<Vec<String>, HarnessError> {
+        let mut bins = Vec::new();
+        for target in targets {
+            let bin = target.bin();
+            let conflict = messages.get(&bin).is_some_and(|m| m.allocator_conflict);
+            if !conflict
+                || target.exercise.heap_accounting.is_some()
+                || !accounted.contains(&bin)
+                || bins.contains(&bin)
+            {
+                continue;
+            }
+            let Some(module) = self.module_file(target)? else {
+                continue;
+            };
+            let hash = CrateRoot::new(self.course, target, &module)
+                .sources()?
+                .hash();
+            self.own_allocators().record(&bin, hash)?;
+            bins.push(bin);
+        }
+        Ok(bins)
     }
 
     /// Runs `cargo build --keep-going` for the bins; returns each bin's
@@ -211,13 +271,18 @@ impl<'a> Harness<'a> {
             true => "json-diagnostic-rendered-ansi",
             false => "json",
         };
-        let mut child = Command::new(cargo())
+        let mut command = Command::new(cargo());
+        command
             .arg("build")
             .arg("--manifest-path")
             .arg(self.dir.join("Cargo.toml"))
             .args(bins.iter().flat_map(|bin| ["--bin", bin]))
             .args(["--keep-going", "--message-format", format])
-            .env("CARGO_TARGET_DIR", self.dir.join("target"))
+            .env("CARGO_TARGET_DIR", self.dir.join("target"));
+        if let Some(driver) = lints::wrapper() {
+            command.env("RUSTC_WORKSPACE_WRAPPER", driver);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -258,13 +323,12 @@ impl<'a> Harness<'a> {
                 continue;
             };
             match (reason.as_str(), message, executable) {
+                // The counter's crate is memlings' business, not the learner's.
+                ("compiler-message", _, _) if target.name == COUNTER_CRATE => {}
                 ("compiler-message", Some(m), _) => {
                     let bin = found.entry(target.name).or_default();
                     match m.level.as_str() {
-                        "error" => {
-                            bin.codes.extend(m.code.map(|c| c.code));
-                            bin.errors.push(m.rendered.unwrap_or_default());
-                        }
+                        "error" => bin.add_error(m),
                         // Span-less warnings are summaries ("1 warning emitted").
                         "warning" if !m.spans.is_empty() => {
                             bin.warnings.push(m.rendered.unwrap_or_default());
@@ -275,9 +339,12 @@ impl<'a> Harness<'a> {
                 ("compiler-artifact", _, Some(exe)) => {
                     found.entry(target.name).or_default().executable = Some(exe);
                 }
-                // Build scripts are an implementation detail of a crate.
+                // Build scripts are an implementation detail of a crate,
+                // and the counter one of memlings.
                 ("compiler-artifact", _, None)
-                    if first_build && target.kind != ["custom-build"] =>
+                    if first_build
+                        && target.kind != ["custom-build"]
+                        && target.name != COUNTER_CRATE =>
                 {
                     eprintln!("  compiled {}", target.name);
                 }
@@ -287,14 +354,14 @@ impl<'a> Harness<'a> {
         found
     }
 
-    /// Writes the manifest, the heap counter and the crate roots of the
+    /// Writes the manifest, the counter's crate and the crate roots of the
     /// standing targets and of `extra`. Returns whether dependencies still
     /// need their first compilation, and the bins that carry heap accounting.
     fn prepare(&self, extra: &[Target<'_>]) -> Result<(bool, Vec<String>), HarnessError> {
         let bin_dir = self.dir.join("src").join("bin");
         fs::create_dir_all(&bin_dir).map_err(io_at(&bin_dir))?;
-        let counter = self.dir.join("src").join(COUNTER_FILE);
-        write_if_changed(&counter, heap::COUNTER_SOURCE).map_err(io_at(&counter))?;
+        self.write_counter()?;
+        let own_allocators = self.own_allocators();
         let mut bins: Vec<(String, PathBuf)> = Vec::new();
         let mut seen = HashSet::new();
         let mut accounted = Vec::new();
@@ -307,7 +374,7 @@ impl<'a> Harness<'a> {
                 continue;
             };
             let root = CrateRoot::new(self.course, &target, &module);
-            let path = match root.text(&counter)? {
+            let path = match root.text(|hash| own_allocators.has(&name, hash))? {
                 Some((text, heap)) => {
                     let file = bin_dir.join(format!("{name}.rs"));
                     write_if_changed(&file, &text).map_err(io_at(&file))?;
@@ -377,10 +444,11 @@ impl<'a> Harness<'a> {
         package.insert("publish".into(), false.into());
         package.insert("autobins".into(), false.into());
         doc.insert("package".into(), package.into());
-        doc.insert(
-            "dependencies".into(),
-            self.course.dependencies.clone().into(),
-        );
+        let mut dependencies = self.course.dependencies.clone();
+        let mut counter = toml::Table::new();
+        counter.insert("path".into(), COUNTER_DIR.into());
+        dependencies.insert(COUNTER_PACKAGE.into(), counter.into());
+        doc.insert("dependencies".into(), dependencies.into());
         let bins: Vec<toml::Value> = bins
             .iter()
             .map(|(name, path)| {
@@ -391,8 +459,13 @@ impl<'a> Harness<'a> {
             })
             .collect();
         doc.insert("bin".into(), bins.into());
-        // Its own workspace, so an enclosing Cargo project never adopts it.
-        doc.insert("workspace".into(), toml::Table::new().into());
+        doc.insert("lints".into(), lints::manifest_table().into());
+        // Its own workspace, so an enclosing Cargo project never adopts it;
+        // the counter is outside it, so it is neither linted nor rebuilt
+        // with the exercises.
+        let mut workspace = toml::Table::new();
+        workspace.insert("exclude".into(), vec![COUNTER_DIR].into());
+        doc.insert("workspace".into(), workspace.into());
         format!("# Generated by memlings; edits are overwritten.\n{doc}")
     }
 
@@ -404,6 +477,28 @@ impl<'a> Harness<'a> {
             .map(String::as_str)
             .collect();
         names.join(", ")
+    }
+
+    /// The counter's crate: a library every accounted program links.
+    fn write_counter(&self) -> Result<(), HarnessError> {
+        let dir = self.dir.join(COUNTER_DIR);
+        let src = dir.join("src");
+        fs::create_dir_all(&src).map_err(io_at(&src))?;
+        let manifest = dir.join("Cargo.toml");
+        let text = format!(
+            "# Generated by memlings; edits are overwritten.\n\
+             [package]\nname = \"{COUNTER_PACKAGE}\"\nversion = \"0.0.0\"\n\
+             edition = \"2024\"\npublish = false\n"
+        );
+        write_if_changed(&manifest, &text).map_err(io_at(&manifest))?;
+        let lib = src.join("lib.rs");
+        write_if_changed(&lib, heap::COUNTER_SOURCE).map_err(io_at(&lib))
+    }
+
+    fn own_allocators(&self) -> OwnAllocators {
+        OwnAllocators {
+            dir: self.dir.join("own-allocator"),
+        }
     }
 
     fn stamp_path(&self) -> PathBuf {
@@ -450,8 +545,11 @@ impl<'a> Harness<'a> {
     }
 }
 
-/// Where the heap counter lives inside the harness's `src/`.
-const COUNTER_FILE: &str = "memlings_heap.rs";
+/// Where the counter's crate lives inside the harness.
+const COUNTER_DIR: &str = "counter";
+/// The counter's package, and its crate name in code.
+const COUNTER_PACKAGE: &str = "memlings-counter";
+const COUNTER_CRATE: &str = "memlings_counter";
 /// What the exercise's own `main` is renamed to when accounting wraps it.
 pub const RENAMED_MAIN: &str = "__memlings_main";
 
@@ -493,19 +591,32 @@ impl<'a> CrateRoot<'a> {
         }
     }
 
-    /// The generated root text and whether it counts heap use, or `None`
-    /// when the primary file can serve as the root unchanged. Appending
-    /// keeps the primary file's line numbers and inner attributes valid.
-    fn text(&self, counter: &Path) -> Result<Option<(String, bool)>, HarnessError> {
+    /// The texts of the primary file and the mounted module (empty if none).
+    fn sources(&self) -> Result<Sources, HarnessError> {
         let primary = fs::read_to_string(&self.primary).map_err(io_at(&self.primary))?;
         let module = match self.mount {
             Some((path, _)) => fs::read_to_string(path).map_err(io_at(path))?,
             None => String::new(),
         };
-        let own_allocator = [&primary, &module]
-            .iter()
-            .any(|t| t.contains("global_allocator"));
-        let wanted = self.runs && self.exercise.heap_accounting.unwrap_or(!own_allocator);
+        Ok(Sources { primary, module })
+    }
+
+    /// The generated root text and whether it counts heap use, or `None`
+    /// when the primary file can serve as the root unchanged. Appending
+    /// keeps the primary file's line numbers and inner attributes valid.
+    /// Accounting is on unless the course turns it off, or `own_allocator`
+    /// says these sources (by hash) install their own global allocator.
+    fn text(
+        &self,
+        own_allocator: impl Fn(u64) -> bool,
+    ) -> Result<Option<(String, bool)>, HarnessError> {
+        let sources = self.sources()?;
+        let wanted = self.runs
+            && self
+                .exercise
+                .heap_accounting
+                .unwrap_or_else(|| !own_allocator(sources.hash()));
+        let primary = sources.primary;
         let renamed = wanted.then(|| rename_main(&primary)).flatten();
         if self.mount.is_none() && renamed.is_none() {
             return Ok(None);
@@ -519,15 +630,60 @@ impl<'a> CrateRoot<'a> {
             ));
         }
         if heap {
+            // Referencing KEEP makes the linker keep the counter's
+            // constructor and its mmap hooks.
             text.push_str(&format!(
-                "\n#[path = {}]\nmod memlings_heap;\n\
+                "\n{allow}\n#[used]\n\
+                 static __MEMLINGS_KEEP: &{COUNTER_CRATE}::Keep = &{COUNTER_CRATE}::KEEP;\n\
+                 {allow}\n\
                  fn main() -> std::process::ExitCode {{\n    \
-                     memlings_heap::start();\n    \
+                     {COUNTER_CRATE}::start();\n    \
                      std::process::Termination::report({RENAMED_MAIN}())\n}}\n",
-                path_literal(counter)?
+                allow = lints::GENERATED_ALLOW,
             ));
         }
         Ok(Some((text, heap)))
+    }
+}
+
+/// The source texts one binary is built from.
+struct Sources {
+    primary: String,
+    module: String,
+}
+
+impl Sources {
+    /// Identifies the sources, for remembering decisions about them. std's
+    /// hasher is stable within one Rust release, enough for a local cache.
+    fn hash(&self) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        (&self.primary, &self.module).hash(&mut hasher);
+        hasher.finish()
+    }
+}
+
+/// Binaries found to install their own `#[global_allocator]`, which
+/// conflicts with the counter's: one file per binary holding the hash of
+/// the sources it was found in. A build that fails with the conflict is
+/// recorded here and rebuilt without the counter, so the extra compile
+/// happens once per change of the sources, not on every check.
+struct OwnAllocators {
+    dir: PathBuf,
+}
+
+impl OwnAllocators {
+    fn file(&self, bin: &str) -> PathBuf {
+        self.dir.join(bin)
+    }
+
+    fn has(&self, bin: &str, hash: u64) -> bool {
+        fs::read_to_string(self.file(bin)).is_ok_and(|text| text == format!("{hash:016x}"))
+    }
+
+    fn record(&self, bin: &str, hash: u64) -> Result<(), HarnessError> {
+        fs::create_dir_all(&self.dir).map_err(io_at(&self.dir))?;
+        let file = self.file(bin);
+        fs::write(&file, format!("{hash:016x}")).map_err(io_at(&file))
     }
 }
 
@@ -577,11 +733,38 @@ fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
 /// What Cargo said about one bin.
 #[derive(Debug, Clone, Default)]
 struct Messages {
+    /// Compiler errors with a place in the code.
     errors: Vec<String>,
-    /// The error codes among `errors`.
+    /// The error codes among the errors (such as `E0502`).
     codes: Vec<String>,
+    /// Errors from the denied memory lints.
+    lints: Vec<String>,
+    /// Errors without a place, such as "aborting due to 2 previous errors".
+    notes: Vec<String>,
     warnings: Vec<String>,
     executable: Option<PathBuf>,
+    /// An error said the crate has two global allocators.
+    allocator_conflict: bool,
+}
+
+impl Messages {
+    fn is_empty(&self) -> bool {
+        self.errors.is_empty() && self.lints.is_empty() && self.notes.is_empty()
+    }
+
+    fn add_error(&mut self, error: Diagnostic) {
+        self.allocator_conflict |= error.message.contains("global allocator");
+        let rendered = error.rendered.unwrap_or_default();
+        let code = error.code.map(|c| c.code);
+        if error.spans.is_empty() {
+            self.notes.push(rendered);
+        } else if code.as_deref().is_some_and(lints::is_denied) {
+            self.lints.push(rendered);
+        } else {
+            self.codes.extend(code);
+            self.errors.push(rendered);
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -595,12 +778,15 @@ struct CargoMessage {
 #[derive(Deserialize)]
 struct Diagnostic {
     level: String,
+    #[serde(default)]
+    message: String,
     rendered: Option<String>,
     code: Option<DiagnosticCode>,
     #[serde(default)]
     spans: Vec<serde::de::IgnoredAny>,
 }
 
+/// `E0308`, or a lint's name such as `clippy::uninit_vec`.
 #[derive(Deserialize)]
 struct DiagnosticCode {
     code: String,

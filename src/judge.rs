@@ -3,7 +3,8 @@
 use crate::course::{Limits, Probe};
 use crate::exec::{Ending, RunOutcome, Stream};
 use crate::harness::BuildOutcome;
-use crate::heap::{HeapLimits, HeapReport, HeapViolation};
+use crate::heap::{HeapLimits, HeapViolation, LayoutViolation, ReportProblem, ResourceViolation};
+use crate::heap_channel::Received;
 use crate::memcheck;
 
 /// The judgement of one attempt at an exercise.
@@ -15,6 +16,9 @@ pub enum Verdict {
     WrongOutput { expected: String, actual: String },
     /// The module does not compile; the compiler's rendered errors.
     CompileError { diagnostics: String },
+    /// It compiles, but a lint that signals a memory bug (such as
+    /// `clippy::uninit_vec`) fired; the rendered lints.
+    Lint { diagnostics: String },
     /// A Rust panic, with its message and source location when found.
     Panic {
         message: String,
@@ -32,6 +36,14 @@ pub enum Verdict {
     MemoryLimit { limit_mb: u64 },
     /// Correct output, but a heap figure over the course's limit.
     HeapLimit(HeapViolation),
+    /// Correct output, but file descriptors or mappings left open.
+    ResourceLeak(ResourceViolation),
+    /// A `dealloc` or `realloc` with another layout than the allocation's,
+    /// or of a pointer that is not a live allocation: the first one, and
+    /// how many there were.
+    LayoutMismatch { first: LayoutViolation, count: u64 },
+    /// Heap accounting was on, but no trustworthy report arrived.
+    MissingHeapReport(ReportProblem),
     /// valgrind memcheck found a memory error; its first one.
     MemoryError(memcheck::Finding),
     /// Correct output, but a must-not-compile probe compiled against the
@@ -58,6 +70,7 @@ impl Verdict {
             Verdict::Pass => "pass",
             Verdict::WrongOutput { .. } => "wrong output",
             Verdict::CompileError { .. } => "compile error",
+            Verdict::Lint { .. } => "lint",
             Verdict::Panic { .. } => "panic",
             Verdict::Crash { .. } => "crash",
             Verdict::ExitCode { .. } => "non-zero exit",
@@ -65,6 +78,9 @@ impl Verdict {
             Verdict::OutputLimit { .. } => "output limit",
             Verdict::MemoryLimit { .. } => "memory limit",
             Verdict::HeapLimit(_) => "heap limit",
+            Verdict::ResourceLeak(_) => "resource leak",
+            Verdict::LayoutMismatch { .. } => "layout mismatch",
+            Verdict::MissingHeapReport(_) => "missing heap report",
             Verdict::MemoryError(_) => "memory error",
             Verdict::GuaranteeLost(_) => "guarantee lost",
             Verdict::Interrupted => "interrupted",
@@ -118,8 +134,9 @@ impl LostGuarantee {
 pub struct Context<'a> {
     /// The limits the run was held to, for wording the verdict.
     pub limits: Limits,
-    /// The program's heap figures, when it was built with accounting.
-    pub heap: Option<&'a HeapReport>,
+    /// What the program's counter reported, when it was built with
+    /// accounting.
+    pub heap: Option<&'a Received>,
     pub heap_limits: HeapLimits,
     /// Whether the run was under valgrind memcheck.
     pub memcheck: bool,
@@ -137,12 +154,41 @@ pub fn judge(outcome: &RunOutcome, expected: &str, ctx: &Context<'_>) -> Verdict
         return Verdict::MemoryError(finding);
     }
     let verdict = judge_run(outcome, &stderr, expected, &ctx.limits);
-    match (verdict, ctx.heap) {
-        (Verdict::Pass, Some(report)) => match ctx.heap_limits.check(report) {
-            Some(violation) => Verdict::HeapLimit(violation),
-            None => Verdict::Pass,
-        },
-        (verdict, _) => verdict,
+    match ctx.heap {
+        Some(received) => judge_accounted(verdict, received, &ctx.heap_limits),
+        None => verdict,
+    }
+}
+
+/// Adds what the counter reported. A layout violation is undefined
+/// behaviour and may be why the program went wrong or crashed, so it wins
+/// over the run's own verdict; the rest only judges runs that passed.
+fn judge_accounted(verdict: Verdict, received: &Received, limits: &HeapLimits) -> Verdict {
+    let stopped_from_outside = matches!(
+        verdict,
+        Verdict::Timeout { .. } | Verdict::OutputLimit { .. } | Verdict::Interrupted
+    );
+    if let Some(&first) = received.violations.first()
+        && !stopped_from_outside
+    {
+        return Verdict::LayoutMismatch {
+            first,
+            count: received.violation_count(),
+        };
+    }
+    if verdict != Verdict::Pass {
+        return verdict;
+    }
+    let report = match &received.report {
+        Ok(report) => report,
+        Err(problem) => return Verdict::MissingHeapReport(problem.clone()),
+    };
+    if let Some(violation) = limits.check_resources(report) {
+        return Verdict::ResourceLeak(violation);
+    }
+    match limits.check(report) {
+        Some(violation) => Verdict::HeapLimit(violation),
+        None => Verdict::Pass,
     }
 }
 
@@ -152,7 +198,8 @@ pub fn probe(probe: &Probe, build: &BuildOutcome) -> Option<Verdict> {
     let (compiled, found_codes) = match build {
         BuildOutcome::CompileError { codes, .. } if codes.contains(&probe.error) => return None,
         BuildOutcome::CompileError { codes, .. } => (false, codes.clone()),
-        BuildOutcome::Built { .. } => (true, Vec::new()),
+        // Only a lint stopped it: the type system let it through.
+        BuildOutcome::Built { .. } | BuildOutcome::Lint(_) => (true, Vec::new()),
     };
     Some(Verdict::GuaranteeLost(LostGuarantee {
         guarantee: probe.guarantee.clone(),
@@ -393,6 +440,7 @@ pub fn signal_name(signal: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::heap::{FreeOp, HeapReport, LayoutFigures, Leaked};
     use std::time::Duration;
 
     const HELD: Limits = Limits {
@@ -475,6 +523,36 @@ mod tests {
         assert_eq!(code, Verdict::ExitCode { code: 3 });
     }
 
+    fn received(report: Result<HeapReport, ReportProblem>) -> Received {
+        Received {
+            violations: Vec::new(),
+            report,
+        }
+    }
+
+    fn accounted(received: &Received, heap_limits: HeapLimits) -> Context<'_> {
+        Context {
+            limits: HELD,
+            heap: Some(received),
+            heap_limits,
+            memcheck: false,
+        }
+    }
+
+    fn clean_report() -> HeapReport {
+        HeapReport {
+            allocs: 3,
+            frees: 3,
+            peak: 100,
+            fds: Some(Leaked::default()),
+            mappings: Some(Leaked {
+                count: 1,
+                examples: vec!["4 KiB".into()],
+            }),
+            ..HeapReport::default()
+        }
+    }
+
     fn abort_cause(stderr: &str) -> String {
         match judge(
             &outcome(Ending::Signaled(libc::SIGABRT), "", stderr),
@@ -511,29 +589,72 @@ mod tests {
 
     #[test]
     fn heap_limits_apply_only_to_otherwise_passing_runs() {
-        let report = HeapReport {
-            allocs: 3,
-            reallocs: 0,
-            frees: 3,
-            peak: 100,
-            leaked: 0,
-        };
+        let received = received(Ok(clean_report()));
         let limits = HeapLimits {
             max_allocations: Some(1),
             ..HeapLimits::default()
         };
-        let ctx = Context {
-            limits: HELD,
-            heap: Some(&report),
-            heap_limits: limits,
-            memcheck: false,
-        };
+        let ctx = accounted(&received, limits);
         let ok = outcome(Ending::Exited(0), "x\n", "");
-        assert!(matches!(super::judge(&ok, "x\n", &ctx), Verdict::HeapLimit(v) if v.actual == 3));
+        assert!(
+            matches!(super::judge(&ok, "x\n", &ctx), Verdict::HeapLimit(ref v) if v.actual == 3)
+        );
         let wrong = outcome(Ending::Exited(0), "y\n", "");
         assert!(matches!(
             super::judge(&wrong, "x\n", &ctx),
             Verdict::WrongOutput { .. }
+        ));
+    }
+
+    #[test]
+    fn resource_leaks_come_before_heap_limits() {
+        let received = received(Ok(clean_report()));
+        let limits = HeapLimits {
+            max_allocations: Some(1),
+            max_leaked_mappings: Some(0),
+            ..HeapLimits::default()
+        };
+        let ok = outcome(Ending::Exited(0), "x\n", "");
+        let verdict = super::judge(&ok, "x\n", &accounted(&received, limits));
+        assert!(matches!(verdict, Verdict::ResourceLeak(ref v) if v.leaked.count == 1));
+        assert_eq!(verdict.label(), "resource leak");
+    }
+
+    #[test]
+    fn a_missing_report_fails_a_passing_run_only() {
+        let missing = received(Err(ReportProblem::Missing));
+        let ctx = accounted(&missing, HeapLimits::default());
+        let ok = outcome(Ending::Exited(0), "x\n", "");
+        let verdict = super::judge(&ok, "x\n", &ctx);
+        assert_eq!(verdict, Verdict::MissingHeapReport(ReportProblem::Missing));
+        assert_eq!(verdict.label(), "missing heap report");
+        let crashed = outcome(Ending::Signaled(libc::SIGSEGV), "", "");
+        assert!(matches!(
+            super::judge(&crashed, "x\n", &ctx),
+            Verdict::Crash { .. }
+        ));
+    }
+
+    #[test]
+    fn layout_violations_win_over_what_they_may_have_caused() {
+        let first = LayoutViolation {
+            op: FreeOp::Dealloc,
+            given: LayoutFigures { size: 8, align: 8 },
+            allocated: None,
+        };
+        let received = Received {
+            violations: vec![first],
+            report: Err(ReportProblem::Missing),
+        };
+        let ctx = accounted(&received, HeapLimits::default());
+        let crashed = outcome(Ending::Signaled(libc::SIGSEGV), "", "");
+        let verdict = super::judge(&crashed, "x\n", &ctx);
+        assert_eq!(verdict, Verdict::LayoutMismatch { first, count: 1 });
+        assert_eq!(verdict.label(), "layout mismatch");
+        let slow = outcome(Ending::TimedOut, "", "");
+        assert!(matches!(
+            super::judge(&slow, "x\n", &ctx),
+            Verdict::Timeout { .. }
         ));
     }
 
@@ -605,6 +726,26 @@ mod tests {
                 frames: Vec::new(),
                 details: Vec::new(),
             }),
+            Verdict::Lint {
+                diagnostics: String::new(),
+            },
+            Verdict::MissingHeapReport(ReportProblem::Missing),
+            Verdict::ResourceLeak(ResourceViolation {
+                resource: Resource::Fds,
+                leaked: Leaked {
+                    count: 1,
+                    examples: Vec::new(),
+                },
+                limit: 0,
+            }),
+            Verdict::LayoutMismatch {
+                first: LayoutViolation {
+                    op: FreeOp::Dealloc,
+                    given: LayoutFigures { size: 8, align: 8 },
+                    allocated: None,
+                },
+                count: 1,
+            },
             super::probe(
                 &Probe {
                     file: "p.rs".into(),

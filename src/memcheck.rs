@@ -45,6 +45,7 @@ pub fn invocation(exe: &Path) -> Invocation {
         args,
         env: Vec::new(),
         cap_memory: false,
+        inherit_fds: Vec::new(),
     }
 }
 

@@ -63,12 +63,6 @@ impl Workspace {
         Ok(dir)
     }
 
-    /// Where an accounted program writes its heap figures: beside its
-    /// scratch directory, out of the program's own way.
-    pub fn heap_report_file(&self, exercise: &str) -> PathBuf {
-        self.root.join("run").join(format!("{exercise}.heap"))
-    }
-
     /// Takes the workspace lock, waiting (and saying so) while another
     /// memlings holds it. Released when the returned guard drops.
     pub fn lock(&self) -> Result<File> {

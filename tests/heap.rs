@@ -35,7 +35,8 @@ fn figures_are_exact_for_known_allocations() {
     let (stdout, _) = texts(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(
-        stdout.contains("heap: 3 allocs, 2 frees, peak 180 B, 4 B leaked"),
+        stdout
+            .contains("heap: 3 allocs, 2 frees, peak 180 B, 4 B leaked; 0 fds, 0 mappings leaked"),
         "{stdout}"
     );
 }
@@ -53,6 +54,7 @@ fn a_leak_fails_max_leaked_bytes() {
         stdout.contains("4 B still allocated at exit, at most 0 B allowed"),
         "{stdout}"
     );
+    assert!(stdout.contains("Leaked blocks: 4 B ×1"), "{stdout}");
     assert!(
         stdout.contains("mem::forget"),
         "names the usual cause: {stdout}"
@@ -77,6 +79,10 @@ fn allocation_heavy_code_fails_max_allocations() {
     assert!(
         stdout.contains("1002 allocations, at most 10 allowed (992 too many)"),
         "{stdout}"
+    );
+    assert!(
+        stdout.contains("Allocation sizes: 8 B ×1000,"),
+        "names the size that went over: {stdout}"
     );
     assert!(
         stdout.contains("In this exercise: allocate the values in one block"),

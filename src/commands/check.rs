@@ -130,12 +130,18 @@ fn has_unsafe_code(text: &str) -> bool {
 
 /// Whether a failure deserves a new hint. Unfinished code (a `todo!()`
 /// still reached) and code that does not compile yet repeat the hints
-/// already revealed instead, so typos do not spend them; so does a heap
-/// limit, whose output was right and which brings its own explanation.
+/// already revealed instead, so typos do not spend them; so do the
+/// verdicts of the resource counter and of lints, which bring their own
+/// explanation (and whose output, if any, was right).
 fn earns_new_hint(verdict: &Verdict) -> bool {
     !matches!(
         verdict,
-        Verdict::CompileError { .. } | Verdict::HeapLimit(_)
+        Verdict::CompileError { .. }
+            | Verdict::Lint { .. }
+            | Verdict::HeapLimit(_)
+            | Verdict::ResourceLeak(_)
+            | Verdict::LayoutMismatch { .. }
+            | Verdict::MissingHeapReport(_)
     ) && !verdict.is_unfinished()
 }
 

@@ -31,7 +31,10 @@ pub fn run(mut session: Session, name: Option<&str>) -> Result<Outcome> {
     }
     Ok(match attempt.verdict {
         // A clean exit is all `run` asks; `check` compares the output.
-        Verdict::Pass | Verdict::WrongOutput { .. } | Verdict::HeapLimit(_) => Outcome::Success,
+        Verdict::Pass
+        | Verdict::WrongOutput { .. }
+        | Verdict::HeapLimit(_)
+        | Verdict::ResourceLeak(_) => Outcome::Success,
         Verdict::Interrupted => Outcome::Interrupted,
         other => {
             print!("{}", report::verdict(&other));

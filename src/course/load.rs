@@ -48,6 +48,9 @@ struct RawExercise {
     max_allocations: Option<u64>,
     max_reallocs: Option<u64>,
     max_peak_bytes: Option<u64>,
+    max_allocated_bytes: Option<u64>,
+    max_leaked_fds: Option<u64>,
+    max_leaked_mappings: Option<u64>,
     heap_hint: Option<String>,
     #[serde(default)]
     memcheck: bool,
@@ -201,6 +204,9 @@ impl Checker<'_> {
                 max_allocations: raw.max_allocations,
                 max_reallocs: raw.max_reallocs,
                 max_peak_bytes: raw.max_peak_bytes,
+                max_allocated_bytes: raw.max_allocated_bytes,
+                max_leaked_fds: raw.max_leaked_fds,
+                max_leaked_mappings: raw.max_leaked_mappings,
             },
             heap_hint: raw.heap_hint,
             memcheck: raw.memcheck,
@@ -414,6 +420,17 @@ mod fuzz {
     fn the_valid_seed_loads() {
         let course = load_text(VALID).unwrap();
         assert_eq!(course.exercises[0].limits.timeout, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn resource_limits_load() {
+        let text = format!(
+            "{VALID}max_allocated_bytes = 4096\nmax_leaked_fds = 0\nmax_leaked_mappings = 1\n"
+        );
+        let heap = load_text(&text).unwrap().exercises[0].heap_limits;
+        assert_eq!(heap.max_allocated_bytes, Some(4096));
+        assert_eq!(heap.max_leaked_fds, Some(0));
+        assert_eq!(heap.max_leaked_mappings, Some(1));
     }
 
     proptest! {

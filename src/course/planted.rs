@@ -34,6 +34,10 @@ pub const CAUGHT_BY_LABELS: &[&str] = &[
     "heap limit",
     "memory error",
     "guarantee lost",
+    "lint",
+    "resource leak",
+    "layout mismatch",
+    "missing heap report",
 ];
 
 /// What is wrong with one planted-mistake or alternative file.

@@ -58,6 +58,10 @@ impl Reporter for Human {
             Verdict::Pass
             | Verdict::WrongOutput { .. }
             | Verdict::CompileError { .. }
+            | Verdict::Lint { .. }
+            | Verdict::ResourceLeak(_)
+            | Verdict::LayoutMismatch { .. }
+            | Verdict::MissingHeapReport(_)
             | Verdict::MemoryError(_)
             | Verdict::GuaranteeLost(_)
             | Verdict::Interrupted => {}
@@ -296,6 +300,8 @@ pub fn finished_normally(verdict: &Verdict) -> bool {
         Verdict::Pass
             | Verdict::WrongOutput { .. }
             | Verdict::HeapLimit(_)
+            | Verdict::ResourceLeak(_)
+            | Verdict::LayoutMismatch { .. }
             | Verdict::MemoryError(_)
             | Verdict::GuaranteeLost(_)
     )
@@ -378,6 +384,11 @@ pub fn verdict(verdict: &Verdict) -> String {
             "✗ compile error:".red().bold(),
             diagnostics.trim_end()
         ),
+        Verdict::Lint { diagnostics } => format!(
+            "{} your code compiles, but a lint found what is usually a memory bug\n{}\n",
+            "✗ lint:".red().bold(),
+            diagnostics.trim_end()
+        ),
         Verdict::Panic { message, location } => {
             let place = location
                 .as_deref()
@@ -418,10 +429,35 @@ pub fn verdict(verdict: &Verdict) -> String {
             "✗ memory limit:".red().bold()
         ),
         Verdict::HeapLimit(violation) => format!(
-            "{} the output is right, but {}.\n  Usual cause: {}\n",
+            "{} the output is right, but {}.\n{}  Usual cause: {}\n",
             "✗ heap limit:".red().bold(),
             violation.describe(),
+            violation
+                .sizes_line()
+                .map(|line| format!("  {line}\n"))
+                .unwrap_or_default(),
             violation.usual_cause()
+        ),
+        Verdict::ResourceLeak(violation) => format!(
+            "{} the output is right, but {}.\n  Usual cause: {}\n",
+            "✗ resource leak:".red().bold(),
+            violation.describe(),
+            violation.usual_cause()
+        ),
+        Verdict::LayoutMismatch { first, count } => format!(
+            "{} {}.{}\n  Usual cause: {}\n",
+            "✗ layout mismatch:".red().bold(),
+            first.describe(),
+            match count {
+                0 | 1 => String::new(),
+                n => format!("\n  That happened {n} times in all; this was the first."),
+            },
+            first.usual_cause()
+        ),
+        Verdict::MissingHeapReport(problem) => format!(
+            "{} heap accounting is on, but {}.\n",
+            "✗ missing heap report:".red().bold(),
+            problem.describe()
         ),
         Verdict::MemoryError(finding) => {
             let mut out = format!(

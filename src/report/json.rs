@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::{CheckReport, Reporter, Verification, VerifyResult, VerifySummary};
 use crate::course::{Course, Exercise};
-use crate::heap::HeapReport;
+use crate::heap::{HeapReport, LayoutFigures, SizeCount};
 use crate::judge::Verdict;
 use crate::state::State;
 
@@ -135,7 +135,22 @@ fn heap(report: &HeapReport) -> Value {
         "frees": report.frees,
         "peak_bytes": report.peak,
         "leaked_bytes": report.leaked,
+        "allocated_bytes": report.allocated,
+        "leaked_fds": report.fds.as_ref().map(|l| l.count),
+        "leaked_mappings": report.mappings.as_ref().map(|l| l.count),
+        "sizes": sizes(&report.sizes),
     })
+}
+
+fn sizes(sizes: &[SizeCount]) -> Value {
+    sizes
+        .iter()
+        .map(|s| json!({ "size": s.size, "count": s.count, "bytes": s.bytes }))
+        .collect()
+}
+
+fn layout(figures: &LayoutFigures) -> Value {
+    json!({ "size": figures.size, "align": figures.align })
 }
 
 /// A verdict as `{"kind": label, ...details}`.
@@ -145,7 +160,9 @@ pub fn verdict(verdict: &Verdict) -> Value {
         Verdict::WrongOutput { expected, actual } => {
             json!({ "expected": expected, "actual": actual })
         }
-        Verdict::CompileError { diagnostics } => json!({ "diagnostics": diagnostics }),
+        Verdict::CompileError { diagnostics } | Verdict::Lint { diagnostics } => {
+            json!({ "diagnostics": diagnostics })
+        }
         Verdict::Panic { message, location } => {
             json!({ "message": message, "location": location })
         }
@@ -162,6 +179,27 @@ pub fn verdict(verdict: &Verdict) -> Value {
             "actual": v.actual,
             "max": v.limit,
             "message": v.describe(),
+            "sizes": sizes(&v.sizes),
+        }),
+        Verdict::ResourceLeak(v) => json!({
+            "resource": v.resource.key(),
+            "actual": v.leaked.count,
+            "max": v.limit,
+            "leaked": v.leaked.examples,
+            "message": v.describe(),
+            "usual_cause": v.usual_cause(),
+        }),
+        Verdict::LayoutMismatch { first, count } => json!({
+            "operation": first.op.name(),
+            "given": layout(&first.given),
+            "allocated": first.allocated.as_ref().map(layout),
+            "count": count,
+            "message": first.describe(),
+            "usual_cause": first.usual_cause(),
+        }),
+        Verdict::MissingHeapReport(problem) => json!({
+            "problem": problem.key(),
+            "message": problem.describe(),
         }),
         Verdict::GuaranteeLost(lost) => json!({
             "guarantee": lost.guarantee,

@@ -12,6 +12,7 @@ use tempfile::TempDir;
 /// driver) with no dependencies, so they build in well under a second.
 pub struct TestCourse {
     dir: TempDir,
+    dependencies: String,
     entries: String,
 }
 
@@ -23,8 +24,16 @@ impl TestCourse {
         }
         TestCourse {
             dir,
+            dependencies: String::new(),
             entries: String::new(),
         }
+    }
+
+    /// Adds a line to the course's `[dependencies]`, e.g. `memmap2 = "0.9"`.
+    pub fn dependency(mut self, line: &str) -> Self {
+        self.dependencies.push_str(line);
+        self.dependencies.push('\n');
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -86,8 +95,8 @@ impl TestCourse {
     /// Writes course.toml and returns the finished course.
     pub fn build(self) -> Self {
         let text = format!(
-            "format_version = 1\ntitle = \"Test course\"\n[dependencies]\n{}",
-            self.entries
+            "format_version = 1\ntitle = \"Test course\"\n[dependencies]\n{}{}",
+            self.dependencies, self.entries
         );
         fs::write(self.dir.path().join("course.toml"), text).unwrap();
         self
