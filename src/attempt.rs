@@ -11,6 +11,7 @@ use crate::harness::{BuildOutcome, Harness};
 use crate::heap::HeapReport;
 use crate::judge::{self, Context, Verdict};
 use crate::memcheck;
+use crate::sandbox::View;
 use crate::workspace::Workspace;
 
 /// What an attempt produced.
@@ -26,6 +27,19 @@ pub struct Attempt {
     pub expected: String,
     /// Compiler warnings, rendered.
     pub warnings: Vec<String>,
+}
+
+impl Attempt {
+    /// An attempt whose program was never built.
+    fn unbuilt(verdict: Verdict) -> Attempt {
+        Attempt {
+            verdict,
+            outcome: None,
+            heap: None,
+            expected: String::new(),
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// How to attempt an exercise.
@@ -54,13 +68,10 @@ pub fn attempt(
                 warnings,
             } => (exe, heap, warnings),
             BuildOutcome::CompileError(diagnostics) => {
-                return Ok(Attempt {
-                    verdict: Verdict::CompileError { diagnostics },
-                    outcome: None,
-                    heap: None,
-                    expected: String::new(),
-                    warnings: Vec::new(),
-                });
+                return Ok(Attempt::unbuilt(Verdict::CompileError { diagnostics }));
+            }
+            BuildOutcome::LimitHit(limit) => {
+                return Ok(Attempt::unbuilt(Verdict::BuildLimit(limit)));
             }
         };
     let expected_path = course.expected_path(exercise);
@@ -69,10 +80,16 @@ pub fn attempt(
 
     let cwd = workspace.scratch_dir(&exercise.name)?;
     let heap_file = workspace.heap_report_file(&exercise.name);
-    let _ = fs::remove_file(&heap_file); // a stale report must not count
+    // A stale report must not count; an empty one reads as none.
+    fs::write(&heap_file, "").with_context(|| format!("cannot create {}", heap_file.display()))?;
     let mut invocation = match options.memcheck {
         true => memcheck::invocation(&exe),
         false => Invocation::program(&exe),
+    };
+    invocation.view = View {
+        hidden: workspace.hidden_from_programs(&course.root),
+        shown: vec![exe.clone()],
+        writable: vec![heap_file.clone()],
     };
     if accounted {
         invocation
@@ -83,8 +100,10 @@ pub fn attempt(
     if options.memcheck {
         limits.timeout *= memcheck::SLOWDOWN;
     }
-    let mut outcome = exec::run(&invocation, &cwd, &limits)
-        .with_context(|| format!("cannot start {}", invocation.program.display()))?;
+    let outcome = exec::run(&invocation, &cwd, &limits);
+    // Whatever the program left there goes now, even read-only directories.
+    workspace.clear_scratch_dir(&exercise.name)?;
+    let mut outcome = outcome?;
     // Panic locations and valgrind frames name harness paths; show the
     // learner's files instead.
     let stderr = String::from_utf8_lossy(&outcome.stderr);

@@ -4,15 +4,45 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
+use std::time::{Duration, Instant};
 
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
 use serde::Deserialize;
 use thiserror::Error;
 
 use crate::course::{Course, Exercise, Variant, module_name};
 use crate::heap;
+use crate::interrupt;
+use crate::sandbox::cgroup::{Cgroup, GroupLimits};
+use crate::sandbox::child::PreExec;
+use crate::sandbox::rlimits::Rlimits;
+
+/// Memory the compiler may use: the whole build's where a control group
+/// can be made, else each process's address space.
+pub const BUILD_MEMORY_LIMIT_MB: u64 = 4096;
+/// Processes a build may have at once.
+const BUILD_MAX_PROCESSES: u64 = 512;
+/// How often the build is looked at.
+const BUILD_POLL: Duration = Duration::from_millis(10);
+/// Where the process group of a running build is recorded, so that a
+/// build orphaned by a killed runner can be stopped by the next one.
+const BUILD_GROUP_FILE: &str = "build.pgid";
+
+/// A limit the compiler ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildLimit {
+    /// It ran past `build_timeout_ms`.
+    Time { limit_ms: u128 },
+    /// It ran out of memory.
+    Memory { limit_mb: u64 },
+}
 
 /// The result of asking Cargo to build one exercise.
 #[derive(Debug)]
@@ -27,6 +57,8 @@ pub enum BuildOutcome {
     },
     /// The learner's code does not compile; the compiler's rendered errors.
     CompileError(String),
+    /// The compiler was stopped by a build limit.
+    LimitHit(BuildLimit),
 }
 
 /// Failures of the build machinery itself, as opposed to the learner's code.
@@ -50,6 +82,11 @@ pub enum HarnessError {
     Cargo { stderr: String },
     #[error("build interrupted")]
     Interrupted,
+    #[error(
+        "cargo waited {} s for a lock on {}: another build is using it (one left running by a killed memlings?); stop it and check again",
+        waited.as_secs(), dir.display()
+    )]
+    Locked { dir: PathBuf, waited: Duration },
 }
 
 /// The harness project of one course.
@@ -71,6 +108,7 @@ impl<'a> Harness<'a> {
         variant: Variant,
         color: bool,
     ) -> Result<BuildOutcome, HarnessError> {
+        let timeout = exercise.limits.build_timeout;
         let (first_build, accounted) = self.prepare()?;
         if first_build && !self.course.dependencies.is_empty() {
             eprintln!(
@@ -79,10 +117,15 @@ impl<'a> Harness<'a> {
             );
         }
         let bin = bin_name(exercise, variant);
-        let (success, messages, stderr) = self.cargo_build(&bin, color, first_build)?;
-        if crate::interrupt::requested() {
-            return Err(HarnessError::Interrupted);
-        }
+        let (success, messages, stderr) =
+            match self.cargo_build(&bin, color, first_build, timeout)? {
+                CargoEnd::Finished {
+                    success,
+                    messages,
+                    stderr,
+                } => (success, messages, stderr),
+                CargoEnd::Limit(limit) => return Ok(BuildOutcome::LimitHit(limit)),
+            };
         if first_build && success {
             self.mark_dependencies_built();
         }
@@ -105,19 +148,34 @@ impl<'a> Harness<'a> {
         }
     }
 
-    /// Runs `cargo build` for one bin; returns whether it succeeded, its
-    /// JSON messages, and its stderr (for failures before compiling).
+    /// Runs `cargo build` for one bin in its own process group, under the
+    /// build limits; stops it at once on Ctrl-C.
     fn cargo_build(
         &self,
         bin: &str,
         color: bool,
         first_build: bool,
-    ) -> Result<(bool, Messages, String), HarnessError> {
+        timeout: Duration,
+    ) -> Result<CargoEnd, HarnessError> {
         let format = match color {
             true => "json-diagnostic-rendered-ansi",
             false => "json",
         };
-        let mut child = Command::new(cargo())
+        let memory_bytes = BUILD_MEMORY_LIMIT_MB * 1024 * 1024;
+        let cgroup = Cgroup::create(GroupLimits {
+            memory_bytes,
+            processes: BUILD_MAX_PROCESSES,
+        });
+        // Per-process address space only where no group caps the build.
+        let rlimits = cgroup.is_none().then_some(Rlimits {
+            address_space: Some(memory_bytes),
+            ..Rlimits::default()
+        });
+        let setup = PreExec::new(cgroup.as_ref(), &[], rlimits);
+        let group_file = self.dir.join(BUILD_GROUP_FILE);
+        stop_orphaned_build(&group_file, &self.dir);
+        let mut command = Command::new(cargo());
+        command
             .arg("build")
             .arg("--manifest-path")
             .arg(self.dir.join("Cargo.toml"))
@@ -126,62 +184,189 @@ impl<'a> Harness<'a> {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            .process_group(0);
+        // SAFETY: `PreExec::run` makes only async-signal-safe system calls.
+        unsafe {
+            command.pre_exec(move || setup.run());
+        }
+        let mut child = command
             .spawn()
             .map_err(|source| HarnessError::CargoMissing { source })?;
-        // Drain stderr on its own thread so neither pipe can fill and block.
-        let stderr = child.stderr.take().map(|mut pipe| {
-            thread::spawn(move || {
-                let mut text = String::new();
-                let _ = pipe.read_to_string(&mut text);
-                text
-            })
-        });
-        let messages = child
+        let pgid = Pid::from_raw(child.id() as i32);
+        // Only a record for the next run; losing it loses only that.
+        let _ = fs::write(&group_file, pgid.to_string());
+        let blocked = Arc::new(AtomicBool::new(false));
+        let stderr = child.stderr.take().map(|pipe| read_stderr(pipe, &blocked));
+        let stdout = child
             .stdout
             .take()
-            .map(|out| self.read_messages(out, first_build))
-            .unwrap_or_default();
-        let status = child
-            .wait()
-            .map_err(|source| HarnessError::CargoMissing { source })?;
-        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
-        Ok((status.success(), messages, stderr))
-    }
-
-    /// Reads Cargo's JSON messages, reporting dependency progress on the first build.
-    fn read_messages(&self, out: impl Read, first_build: bool) -> Messages {
-        let mut found = Messages::default();
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let Ok(message) = serde_json::from_str::<CargoMessage>(&line) else {
-                continue;
-            };
-            match message.reason.as_str() {
-                "compiler-message" => match message.message {
-                    Some(m) if m.level == "error" => {
-                        found.errors.push(m.rendered.unwrap_or_default())
-                    }
-                    // Span-less warnings are summaries ("1 warning emitted").
-                    Some(m) if m.level == "warning" && !m.spans.is_empty() => {
-                        found.warnings.push(m.rendered.unwrap_or_default())
-                    }
-                    _ => {}
-                },
-                "compiler-artifact" => match message.executable {
-                    Some(exe) => found.executable = Some(exe),
-                    None if first_build => {
-                        // Build scripts are an implementation detail of a crate.
-                        if let Some(t) = message.target.filter(|t| t.kind != ["custom-build"]) {
-                            eprintln!("  compiled {}", t.name);
-                        }
-                    }
-                    None => {}
-                },
-                _ => {}
-            }
+            .map(|out| thread::spawn(move || read_messages(out, first_build)));
+        let waited = wait_for_build(&mut child, pgid, timeout);
+        let _ = killpg(pgid, Signal::SIGKILL);
+        if let Some(cgroup) = &cgroup {
+            cgroup.kill_all();
         }
-        found
+        let _ = fs::remove_file(&group_file);
+        let messages = stdout.and_then(|t| t.join().ok()).unwrap_or_default();
+        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+        let out_of_memory = cgroup.as_ref().is_some_and(Cgroup::oom_killed)
+            || (stderr.contains("memory allocation of") && stderr.contains("failed"));
+        match waited {
+            BuildWait::Interrupted => Err(HarnessError::Interrupted),
+            BuildWait::TimedOut if blocked.load(Ordering::SeqCst) => Err(HarnessError::Locked {
+                dir: self.dir.join("target"),
+                waited: timeout,
+            }),
+            BuildWait::TimedOut => Ok(CargoEnd::Limit(BuildLimit::Time {
+                limit_ms: timeout.as_millis(),
+            })),
+            BuildWait::Exited(false) if out_of_memory => Ok(CargoEnd::Limit(BuildLimit::Memory {
+                limit_mb: BUILD_MEMORY_LIMIT_MB,
+            })),
+            BuildWait::Exited(success) => Ok(CargoEnd::Finished {
+                success,
+                messages,
+                stderr,
+            }),
+        }
     }
+}
 
+/// How a cargo build ended.
+enum CargoEnd {
+    /// Cargo finished by itself: whether it succeeded, its JSON messages,
+    /// and its stderr (for failures before compiling).
+    Finished {
+        success: bool,
+        messages: Messages,
+        stderr: String,
+    },
+    Limit(BuildLimit),
+}
+
+/// How waiting for cargo ended.
+enum BuildWait {
+    Exited(bool),
+    TimedOut,
+    Interrupted,
+}
+
+/// Waits for cargo, enforcing the clock and Ctrl-C.
+fn wait_for_build(child: &mut Child, pgid: Pid, timeout: Duration) -> BuildWait {
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return BuildWait::Exited(status.success()),
+            Ok(None) => {}
+            Err(_) => return BuildWait::Exited(false),
+        }
+        let stop = if interrupt::requested() {
+            Some(BuildWait::Interrupted)
+        } else if start.elapsed() > timeout {
+            Some(BuildWait::TimedOut)
+        } else {
+            None
+        };
+        if let Some(stop) = stop {
+            let _ = killpg(pgid, Signal::SIGKILL);
+            let _ = child.wait();
+            return stop;
+        }
+        thread::sleep(BUILD_POLL);
+    }
+}
+
+/// Drains cargo's stderr on a thread, noting when cargo says it is
+/// waiting for a lock, and saying so at once.
+fn read_stderr(
+    pipe: impl Read + Send + 'static,
+    blocked: &Arc<AtomicBool>,
+) -> thread::JoinHandle<String> {
+    let blocked = Arc::clone(blocked);
+    thread::spawn(move || {
+        let mut text = String::new();
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if line.contains("Blocking waiting for file lock")
+                && !blocked.swap(true, Ordering::SeqCst)
+            {
+                eprintln!(
+                    "cargo is waiting for a lock on the build directory, held by another build..."
+                );
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    })
+}
+
+/// Kills a build that an earlier, killed runner left running: it would
+/// hold cargo's lock and make this build wait. Such a group is found by
+/// the number the earlier runner recorded, and recognised by a member
+/// working in this harness directory.
+fn stop_orphaned_build(group_file: &Path, harness: &Path) {
+    let Some(pgid) = fs::read_to_string(group_file)
+        .ok()
+        .and_then(|t| t.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    let _ = fs::remove_file(group_file);
+    let marker = harness.to_string_lossy();
+    let ours = fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|entry| {
+            let dir = entry.path();
+            let in_group = fs::read_to_string(dir.join("stat"))
+                .ok()
+                .and_then(|stat| stat.rsplit_once(") ").map(|(_, rest)| rest.to_owned()))
+                .and_then(|rest| rest.split(' ').nth(2).and_then(|g| g.parse::<i32>().ok()))
+                == Some(pgid);
+            in_group
+                && fs::read(dir.join("cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker.as_ref()))
+        });
+    if ours {
+        eprintln!("Stopping a build left running by an earlier memlings (process group {pgid})...");
+        let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    }
+}
+
+/// Reads Cargo's JSON messages, reporting dependency progress on the first build.
+fn read_messages(out: impl Read, first_build: bool) -> Messages {
+    let mut found = Messages::default();
+    for line in BufReader::new(out).lines().map_while(Result::ok) {
+        let Ok(message) = serde_json::from_str::<CargoMessage>(&line) else {
+            continue;
+        };
+        match message.reason.as_str() {
+            "compiler-message" => match message.message {
+                Some(m) if m.level == "error" => found.errors.push(m.rendered.unwrap_or_default()),
+                // Span-less warnings are summaries ("1 warning emitted").
+                Some(m) if m.level == "warning" && !m.spans.is_empty() => {
+                    found.warnings.push(m.rendered.unwrap_or_default())
+                }
+                _ => {}
+            },
+            "compiler-artifact" => match message.executable {
+                Some(exe) => found.executable = Some(exe),
+                None if first_build => {
+                    // Build scripts are an implementation detail of a crate.
+                    if let Some(t) = message.target.filter(|t| t.kind != ["custom-build"]) {
+                        eprintln!("  compiled {}", t.name);
+                    }
+                }
+                None => {}
+            },
+            _ => {}
+        }
+    }
+    found
+}
+
+impl Harness<'_> {
     /// Writes the manifest, the heap counter and the crate roots. Returns
     /// whether dependencies still need their first compilation, and the
     /// bins that carry heap accounting.

@@ -2,6 +2,7 @@
 
 use crate::course::Limits;
 use crate::exec::{Ending, RunOutcome, Stream};
+pub use crate::harness::BuildLimit;
 use crate::heap::{HeapLimits, HeapReport, HeapViolation};
 use crate::memcheck;
 
@@ -27,8 +28,13 @@ pub enum Verdict {
     Timeout { limit_ms: u128 },
     /// Printed more than the cap on a stream.
     OutputLimit { stream: Stream, limit_bytes: u64 },
-    /// An allocation failed under the memory cap.
+    /// An allocation failed under the memory cap, or the process tree
+    /// used more than it together.
     MemoryLimit { limit_mb: u64 },
+    /// A file grew past `max_file_bytes`.
+    FileLimit { limit_bytes: u64 },
+    /// The compiler ran past its time or memory limit.
+    BuildLimit(BuildLimit),
     /// Correct output, but a heap figure over the course's limit.
     HeapLimit(HeapViolation),
     /// valgrind memcheck found a memory error; its first one.
@@ -60,6 +66,8 @@ impl Verdict {
             Verdict::Timeout { .. } => "timeout",
             Verdict::OutputLimit { .. } => "output limit",
             Verdict::MemoryLimit { .. } => "memory limit",
+            Verdict::FileLimit { .. } => "file limit",
+            Verdict::BuildLimit(_) => "build limit",
             Verdict::HeapLimit(_) => "heap limit",
             Verdict::MemoryError(_) => "memory error",
             Verdict::Interrupted => "interrupted",
@@ -117,8 +125,14 @@ fn judge_run(outcome: &RunOutcome, stderr: &str, expected: &str, limits: &Limits
             limit_bytes: limits.max_output_bytes,
         },
         Ending::Interrupted => Verdict::Interrupted,
+        Ending::MemoryLimit => Verdict::MemoryLimit {
+            limit_mb: limits.memory_limit_mb,
+        },
         _ if is_allocation_failure(stderr) => Verdict::MemoryLimit {
             limit_mb: limits.memory_limit_mb,
+        },
+        Ending::Signaled(libc::SIGXFSZ) => Verdict::FileLimit {
+            limit_bytes: limits.max_file_bytes,
         },
         Ending::Signaled(signal) => Verdict::Crash {
             signal,
@@ -229,6 +243,7 @@ pub fn signal_name(signal: i32) -> String {
         libc::SIGINT => "SIGINT",
         libc::SIGPIPE => "SIGPIPE",
         libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
         _ => return format!("signal {signal}"),
     };
     name.to_owned()
@@ -243,6 +258,8 @@ mod tests {
         timeout: Duration::from_millis(100),
         max_output_bytes: 10,
         memory_limit_mb: 64,
+        max_file_bytes: 1000,
+        build_timeout: Duration::from_secs(1),
     };
 
     fn judge(outcome: &RunOutcome, expected: &str, limits: Limits) -> Verdict {
@@ -261,6 +278,7 @@ mod tests {
             stdout: stdout.as_bytes().to_vec(),
             stderr: stderr.as_bytes().to_vec(),
             elapsed: Duration::ZERO,
+            isolation: crate::sandbox::Isolation::ProcessGroup,
         }
     }
 

@@ -17,6 +17,7 @@ mod interrupt;
 mod judge;
 mod memcheck;
 mod report;
+mod sandbox;
 mod state;
 mod workspace;
 
@@ -32,10 +33,18 @@ use commands::Outcome;
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
+    let mut args = std::env::args_os();
+    if args.nth(1).is_some_and(|a| a == sandbox::SUBCOMMAND) {
+        // Hidden: this binary re-executed as a learner program's supervisor.
+        sandbox::supervisor::main(args);
+    }
     let cli = Cli::parse();
     let color = configure_color(cli.global.color);
     if let Err(e) = interrupt::install() {
-        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+        eprintln!("warning: cannot install the signal handlers: {e}");
+    }
+    if cli.global.require_isolation {
+        sandbox::require();
     }
     match commands::dispatch(cli.command, cli.global.course, color) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -51,7 +60,7 @@ fn main() -> ExitCode {
 
 fn interrupted() -> ExitCode {
     eprintln!("interrupted");
-    ExitCode::from(interrupt::EXIT_CODE as u8)
+    ExitCode::from(interrupt::exit_code())
 }
 
 /// Applies `--color` and NO_COLOR; returns whether color is on.

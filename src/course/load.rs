@@ -10,8 +10,9 @@ use serde::Deserialize;
 use crate::heap::HeapLimits;
 
 use super::{
-    Course, CourseError, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS,
-    Exercise, FORMAT_VERSION, Limits,
+    Course, CourseError, DEFAULT_BUILD_TIMEOUT_MS, DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS, Exercise,
+    FORMAT_VERSION, Limits,
 };
 
 /// The file name of a course definition inside its root.
@@ -43,6 +44,8 @@ struct RawExercise {
     timeout_ms: Option<u64>,
     max_output_bytes: Option<u64>,
     memory_limit_mb: Option<u64>,
+    max_file_bytes: Option<u64>,
+    build_timeout_ms: Option<u64>,
     heap_accounting: Option<bool>,
     max_leaked_bytes: Option<u64>,
     max_allocations: Option<u64>,
@@ -167,6 +170,18 @@ impl Checker<'_> {
                 raw.memory_limit_mb,
                 DEFAULT_MEMORY_LIMIT_MB,
             )?,
+            max_file_bytes: self.positive(
+                &name,
+                "max_file_bytes",
+                raw.max_file_bytes,
+                DEFAULT_MAX_FILE_BYTES,
+            )?,
+            build_timeout: Duration::from_millis(self.positive(
+                &name,
+                "build_timeout_ms",
+                raw.build_timeout_ms,
+                DEFAULT_BUILD_TIMEOUT_MS,
+            )?),
         };
         Ok(Exercise {
             name,
