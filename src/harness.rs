@@ -17,16 +17,13 @@ use nix::unistd::Pid;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::course::{Course, Exercise, Variant, module_name};
+use crate::course::{Course, Exercise, Limits, Variant, module_name};
 use crate::heap;
 use crate::interrupt;
 use crate::sandbox::cgroup::{Cgroup, GroupLimits};
 use crate::sandbox::child::PreExec;
 use crate::sandbox::rlimits::Rlimits;
 
-/// Memory the compiler may use: the whole build's where a control group
-/// can be made, else each process's address space.
-pub const BUILD_MEMORY_LIMIT_MB: u64 = 4096;
 /// Processes a build may have at once.
 const BUILD_MAX_PROCESSES: u64 = 512;
 /// How often the build is looked at.
@@ -108,7 +105,7 @@ impl<'a> Harness<'a> {
         variant: Variant,
         color: bool,
     ) -> Result<BuildOutcome, HarnessError> {
-        let timeout = exercise.limits.build_timeout;
+        let limits = exercise.limits;
         let (first_build, accounted) = self.prepare()?;
         if first_build && !self.course.dependencies.is_empty() {
             eprintln!(
@@ -118,7 +115,7 @@ impl<'a> Harness<'a> {
         }
         let bin = bin_name(exercise, variant);
         let (success, messages, stderr) =
-            match self.cargo_build(&bin, color, first_build, timeout)? {
+            match self.cargo_build(&bin, color, first_build, &limits)? {
                 CargoEnd::Finished {
                     success,
                     messages,
@@ -155,13 +152,14 @@ impl<'a> Harness<'a> {
         bin: &str,
         color: bool,
         first_build: bool,
-        timeout: Duration,
+        limits: &Limits,
     ) -> Result<CargoEnd, HarnessError> {
+        let timeout = limits.build_timeout;
         let format = match color {
             true => "json-diagnostic-rendered-ansi",
             false => "json",
         };
-        let memory_bytes = BUILD_MEMORY_LIMIT_MB * 1024 * 1024;
+        let memory_bytes = limits.build_memory_limit_mb.saturating_mul(1024 * 1024);
         let cgroup = Cgroup::create(GroupLimits {
             memory_bytes,
             processes: BUILD_MAX_PROCESSES,
@@ -221,7 +219,7 @@ impl<'a> Harness<'a> {
                 limit_ms: timeout.as_millis(),
             })),
             BuildWait::Exited(false) if out_of_memory => Ok(CargoEnd::Limit(BuildLimit::Memory {
-                limit_mb: BUILD_MEMORY_LIMIT_MB,
+                limit_mb: limits.build_memory_limit_mb,
             })),
             BuildWait::Exited(success) => Ok(CargoEnd::Finished {
                 success,

@@ -260,6 +260,7 @@ mod tests {
         memory_limit_mb: 64,
         max_file_bytes: 1000,
         build_timeout: Duration::from_secs(1),
+        build_memory_limit_mb: 100,
     };
 
     fn judge(outcome: &RunOutcome, expected: &str, limits: Limits) -> Verdict {

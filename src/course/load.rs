@@ -10,9 +10,9 @@ use serde::Deserialize;
 use crate::heap::HeapLimits;
 
 use super::{
-    Course, CourseError, DEFAULT_BUILD_TIMEOUT_MS, DEFAULT_MAX_FILE_BYTES,
-    DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS, Exercise,
-    FORMAT_VERSION, Limits,
+    Course, CourseError, DEFAULT_BUILD_MEMORY_LIMIT_MB, DEFAULT_BUILD_TIMEOUT_MS,
+    DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS,
+    Exercise, FORMAT_VERSION, Limits,
 };
 
 /// The file name of a course definition inside its root.
@@ -46,6 +46,7 @@ struct RawExercise {
     memory_limit_mb: Option<u64>,
     max_file_bytes: Option<u64>,
     build_timeout_ms: Option<u64>,
+    build_memory_limit_mb: Option<u64>,
     heap_accounting: Option<bool>,
     max_leaked_bytes: Option<u64>,
     max_allocations: Option<u64>,
@@ -182,6 +183,12 @@ impl Checker<'_> {
                 raw.build_timeout_ms,
                 DEFAULT_BUILD_TIMEOUT_MS,
             )?),
+            build_memory_limit_mb: self.positive(
+                &name,
+                "build_memory_limit_mb",
+                raw.build_memory_limit_mb,
+                DEFAULT_BUILD_MEMORY_LIMIT_MB,
+            )?,
         };
         Ok(Exercise {
             name,

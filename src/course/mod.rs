@@ -27,6 +27,8 @@ pub const DEFAULT_MEMORY_LIMIT_MB: u64 = 1024;
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// Default wall-clock limit for compiling an exercise.
 pub const DEFAULT_BUILD_TIMEOUT_MS: u64 = 60_000;
+/// Default memory limit for compiling an exercise.
+pub const DEFAULT_BUILD_MEMORY_LIMIT_MB: u64 = 4096;
 
 /// A loaded, validated course.
 #[derive(Debug, Clone)]
@@ -57,6 +59,10 @@ pub struct Limits {
     pub max_file_bytes: u64,
     /// Wall-clock limit for compiling the exercise.
     pub build_timeout: Duration,
+    /// Memory limit in MiB for compiling the exercise: the whole build's
+    /// where a control group can be made, else each compiler process's
+    /// address space.
+    pub build_memory_limit_mb: u64,
 }
 
 impl Default for Limits {
@@ -67,6 +73,7 @@ impl Default for Limits {
             memory_limit_mb: DEFAULT_MEMORY_LIMIT_MB,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             build_timeout: Duration::from_millis(DEFAULT_BUILD_TIMEOUT_MS),
+            build_memory_limit_mb: DEFAULT_BUILD_MEMORY_LIMIT_MB,
         }
     }
 }
