@@ -3,7 +3,9 @@
 //!
 //! It drives the real binary on a temporary course, as a learner would:
 //! the first (cold) check that creates the harness, warm checks that only
-//! recompile the learner's file, an unchanged re-check, and a program that
+//! recompile the learner's file, against a bare `cargo build` plus run of
+//! the same harness binary, an unchanged re-check with and without
+//! namespace isolation, the namespace set-up alone, and a program that
 //! floods its output until the cap stops it.
 
 use std::fs;
@@ -33,14 +35,74 @@ fn write_course(root: &Path) {
 
 /// Runs `memlings --course ROOT check NAME`; returns its duration and exit code.
 fn check(root: &Path, name: &str) -> (Duration, Option<i32>) {
+    check_with(root, name, "on")
+}
+
+/// `check` with `MEMLINGS_SANDBOX` set to `sandbox` (`off`: process group).
+fn check_with(root: &Path, name: &str, sandbox: &str) -> (Duration, Option<i32>) {
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_memlings"))
         .arg("--course")
         .arg(root)
         .args(["--color", "never", "check", name])
+        .env("MEMLINGS_SANDBOX", sandbox)
         .output()
         .expect("memlings runs");
     (start.elapsed(), out.status.code())
+}
+
+/// Writes the `i`-th edit of the hello exercise, forcing a recompile.
+fn edit_hello(root: &Path, i: usize) {
+    let src = format!("fn main() {{ for i in 0..3 {{ println!(\"line {{i}}\"); }} let _ = {i}; }}");
+    fs::write(root.join("exercises/hello.rs"), src).unwrap();
+}
+
+/// What the runner adds to: `cargo build` of the harness binary after an
+/// edit, then running it, by hand.
+fn bare_build_and_run(root: &Path, i: usize) -> Duration {
+    edit_hello(root, i);
+    let harness = root.join(".memlings/build");
+    let start = Instant::now();
+    let built = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--bin", "ex_hello", "--manifest-path"])
+        .arg(harness.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", harness.join("target"))
+        .status()
+        .expect("cargo runs");
+    assert!(built.success());
+    let ran = Command::new(harness.join("target/debug/ex_hello"))
+        .output()
+        .expect("the binary runs");
+    assert!(ran.status.success());
+    start.elapsed()
+}
+
+/// One supervisor start (namespaces, mounts, PID 1) around `/bin/true`,
+/// minus running `/bin/true` directly.
+fn namespace_setup(root: &Path) -> (Duration, Duration) {
+    let time = |sandboxed: bool| {
+        let samples: Vec<Duration> = (0..20)
+            .map(|_| {
+                let start = Instant::now();
+                let status = if sandboxed {
+                    Command::new(env!("CARGO_BIN_EXE_memlings"))
+                        .args(["__sandbox", "--status-fd", "2", "--cwd"])
+                        .arg(root)
+                        .arg("--hide")
+                        .arg(root.join("expected"))
+                        .args(["--", "/bin/true"])
+                        .stderr(std::process::Stdio::null())
+                        .status()
+                } else {
+                    Command::new("/bin/true").status()
+                };
+                assert!(status.expect("starts").success());
+                start.elapsed()
+            })
+            .collect();
+        median(samples)
+    };
+    (time(true), time(false))
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -64,16 +126,22 @@ fn main() {
 
     let edited = (0..RUNS)
         .map(|i| {
-            let src = format!(
-                "fn main() {{ for i in 0..3 {{ println!(\"line {{i}}\"); }} let _ = {i}; }}"
-            );
-            fs::write(root.join("exercises/hello.rs"), src).unwrap();
+            edit_hello(root, i);
             check(root, "hello").0
         })
         .collect();
-    row(
-        "warm check after an edit (recompile one file)",
-        median(edited),
+    let edited = median(edited);
+    row("warm check after an edit (recompile one file)", edited);
+    let bare = median(
+        (0..RUNS)
+            .map(|i| bare_build_and_run(root, 100 + i))
+            .collect(),
+    );
+    row("bare cargo build + run of the same binary", bare);
+    println!(
+        "{:<52} {:>9.2} x",
+        "warm check / bare build + run",
+        edited.as_secs_f64() / bare.as_secs_f64()
     );
 
     let unchanged = (0..RUNS).map(|_| check(root, "hello").0).collect();
@@ -81,6 +149,19 @@ fn main() {
         "re-check with no change (cargo no-op + run + judge)",
         median(unchanged),
     );
+    let unisolated = (0..RUNS)
+        .map(|_| check_with(root, "hello", "off").0)
+        .collect();
+    row(
+        "the same with process-group containment only",
+        median(unisolated),
+    );
+    let (sandboxed, bare_true) = namespace_setup(root);
+    row(
+        "supervisor + namespaces + mounts around /bin/true",
+        sandboxed,
+    );
+    row("/bin/true alone", bare_true);
 
     let flood: Vec<Duration> = (0..RUNS)
         .map(|_| {

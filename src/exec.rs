@@ -9,29 +9,28 @@
 //! prints.
 
 use std::ffi::OsString;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::fd::RawFd;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::fcntl::OFlag;
 use nix::sys::signal::{Signal, killpg};
-use nix::unistd::{Pid, pipe2};
+use nix::unistd::Pid;
 
 use crate::course::Limits;
 use crate::interrupt;
 use crate::sandbox::cgroup::{Cgroup, GroupLimits};
-use crate::sandbox::child::PreExec;
+use crate::sandbox::launch::{Launch, Launched};
 use crate::sandbox::protocol::Message;
 use crate::sandbox::rlimits::Rlimits;
-use crate::sandbox::{self, Isolation, IsolationUnavailable, Spec, View};
+use crate::sandbox::{self, Isolation, IsolationUnavailable, View};
 
 /// How often the supervisor looks at the child, its clock and its output.
 const POLL: Duration = Duration::from_millis(5);
@@ -193,10 +192,7 @@ pub fn run(invocation: &Invocation, cwd: &Path, limits: &Limits) -> Result<RunOu
 
 /// A started program (or supervisor) and what is needed to watch it.
 struct Started {
-    child: Child,
-    pgid: Pid,
-    /// The supervisor's status descriptor (namespaces only).
-    status: Option<File>,
+    launched: Launched,
     isolation: Isolation,
     program: PathBuf,
     start: Instant,
@@ -216,69 +212,48 @@ fn start(
     isolation: Isolation,
     cgroup: Option<&Cgroup>,
 ) -> Result<Started, ExecError> {
-    let failed = |source| ExecError::Start {
-        program: invocation.program.clone(),
-        source,
+    let mut view = invocation.view.clone();
+    view.writable.push(cwd.to_path_buf());
+    let launch = Launch {
+        program: &invocation.program,
+        args: &invocation.args,
+        cwd,
+        view,
+        rlimits: Rlimits {
+            address_space: Some(invocation.memory_bytes(limits)),
+            file_size: Some(limits.max_file_bytes),
+            processes: process_limit(isolation),
+        },
+        inherit: &invocation.keep_fds,
+        network: false,
+        cgroup,
     };
-    let rlimits = Rlimits {
-        address_space: Some(invocation.memory_bytes(limits)),
-        file_size: Some(limits.max_file_bytes),
-        processes: process_limit(isolation),
-    };
-    let (mut command, status, child_setup) = match isolation {
-        Isolation::Namespaces => {
-            let (read, write) = pipe2(OFlag::O_CLOEXEC).map_err(|e| failed(io::Error::from(e)))?;
-            let mut view = invocation.view.clone();
-            view.writable.push(cwd.to_path_buf());
-            let mut command_line = vec![invocation.program.clone().into_os_string()];
-            command_line.extend(invocation.args.iter().cloned());
-            let spec = Spec {
-                status_fd: write.as_raw_fd(),
-                cwd: cwd.to_path_buf(),
-                view,
-                rlimits,
-                command: command_line,
-            };
-            let mut command = sandbox::supervisor_command(&spec);
-            // Temporary files go to the run directory, the only writable place.
-            command.env("TMPDIR", cwd);
-            let setup = ChildSetup::new(invocation, cgroup, Some(write), None);
-            (command, Some(File::from(read)), setup)
-        }
-        Isolation::ProcessGroup => {
-            let mut command = Command::new(&invocation.program);
-            command.args(&invocation.args).current_dir(cwd);
-            let setup = ChildSetup::new(invocation, cgroup, None, Some(rlimits));
-            (command, None, setup)
-        }
-    };
-    command
-        .envs(invocation.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Keep panics short and stable; learners can rerun by hand for backtraces.
-        .env("RUST_BACKTRACE", "0")
-        .process_group(0);
-    let setup = child_setup.raw();
-    // SAFETY: the closure runs between fork and exec and makes only
-    // async-signal-safe system calls (prctl, getppid, write, fcntl,
-    // setrlimit); it allocates nothing and takes no locks.
-    unsafe {
-        command.pre_exec(move || setup.run());
-    }
     let start = Instant::now();
-    let child = command.spawn().map_err(failed)?;
-    // Only the child may hold the write end now.
-    drop(child_setup);
-    let pgid = Pid::from_raw(child.id() as i32);
+    let launched = launch
+        .spawn(isolation, |command| {
+            command
+                .envs(invocation.env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                // Keep panics short and stable; learners can rerun by hand
+                // for backtraces.
+                .env("RUST_BACKTRACE", "0");
+            if isolation == Isolation::Namespaces {
+                // Temporary files go to the run directory, the only
+                // writable place.
+                command.env("TMPDIR", cwd);
+            }
+        })
+        .map_err(|source| ExecError::Start {
+            program: invocation.program.clone(),
+            source,
+        })?;
     if isolation == Isolation::ProcessGroup {
-        interrupt::ignore_signals_from(pgid);
+        interrupt::ignore_signals_from(launched.pgid);
     }
     Ok(Started {
-        child,
-        pgid,
-        status,
+        launched,
         isolation,
         program: invocation.program.clone(),
         start,
@@ -293,38 +268,30 @@ fn finish(
 ) -> Result<Finished, ExecError> {
     let overflow = Arc::new(OverflowFlags::default());
     let cap = usize::try_from(limits.max_output_bytes).unwrap_or(usize::MAX);
-    let stdout = drain(started.child.stdout.take(), cap, Stream::Stdout, &overflow);
-    let stderr = drain(started.child.stderr.take(), cap, Stream::Stderr, &overflow);
-    let ending = supervise(
-        &mut started.child,
-        started.pgid,
-        limits.timeout,
-        &overflow,
-        started.start,
-    );
+    let child = &mut started.launched.child;
+    let stdout = drain(child.stdout.take(), cap, Stream::Stdout, &overflow);
+    let stderr = drain(child.stderr.take(), cap, Stream::Stderr, &overflow);
+    let pgid = started.launched.pgid;
+    let ending = supervise(child, pgid, limits.timeout, &overflow, started.start);
     // Kill whatever the program left behind in its group (grandchildren
     // included) so that it cannot hold our pipes open or outlive the run.
-    kill_group(started.pgid);
+    kill_group(pgid);
     if let Some(cgroup) = cgroup {
         cgroup.kill_all();
     }
     interrupt::ignore_signals_from(Pid::from_raw(0));
     let elapsed = started.start.elapsed();
     let mut ending = ending.map_err(ExecError::Wait)?;
-    if let Some(mut status) = started.status.take() {
-        let mut text = String::new();
-        let _ = status.read_to_string(&mut text);
-        match reported_ending(&Message::parse_all(&text), &ending) {
-            Report::Ending(reported) => ending = reported,
-            Report::SetupFailed(reason) => return Ok(Finished::SetupFailed(reason)),
-            Report::ExecFailed(errno) => {
-                return Err(ExecError::Start {
-                    program: started.program,
-                    source: io::Error::from_raw_os_error(errno),
-                });
-            }
-            Report::Nothing => {}
+    match reported_ending(&started.launched.report(), &ending) {
+        Report::Ending(reported) => ending = reported,
+        Report::SetupFailed(reason) => return Ok(Finished::SetupFailed(reason)),
+        Report::ExecFailed(errno) => {
+            return Err(ExecError::Start {
+                program: started.program,
+                source: io::Error::from_raw_os_error(errno),
+            });
         }
+        Report::Nothing => {}
     }
     if cgroup.is_some_and(Cgroup::oom_killed) && !ending.is_a_limit() {
         ending = Ending::MemoryLimit;
@@ -390,34 +357,6 @@ fn processes_of(uid: u32) -> u64 {
         .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
         .count();
     count as u64
-}
-
-/// What the child does between fork and exec, owning what it needs.
-struct ChildSetup {
-    /// The status pipe's write end, if any: held open until the spawn,
-    /// for the supervisor to inherit, then closed with this.
-    _status: Option<OwnedFd>,
-    raw: PreExec,
-}
-
-impl ChildSetup {
-    fn new(
-        invocation: &Invocation,
-        cgroup: Option<&Cgroup>,
-        status: Option<OwnedFd>,
-        rlimits: Option<Rlimits>,
-    ) -> Self {
-        let mut inherit: Vec<RawFd> = status.iter().map(AsRawFd::as_raw_fd).collect();
-        inherit.extend(&invocation.keep_fds);
-        ChildSetup {
-            raw: PreExec::new(cgroup, &inherit, rlimits),
-            _status: status,
-        }
-    }
-
-    fn raw(&self) -> PreExec {
-        self.raw
-    }
 }
 
 /// Waits for the child while enforcing the clock, the output cap and Ctrl-C.

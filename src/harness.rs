@@ -2,11 +2,11 @@
 //! binary per exercise and variant, so dependencies compile once and every
 //! later build only recompiles the learner's module.
 
+use std::ffi::OsString;
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -21,8 +21,11 @@ use crate::course::{Course, Exercise, Limits, Variant, module_name};
 use crate::heap;
 use crate::interrupt;
 use crate::sandbox::cgroup::{Cgroup, GroupLimits};
-use crate::sandbox::child::PreExec;
+use crate::sandbox::launch::Launch;
+use crate::sandbox::protocol::Message;
 use crate::sandbox::rlimits::Rlimits;
+use crate::sandbox::{Isolation, IsolationUnavailable, View};
+use crate::workspace::Workspace;
 
 /// Processes a build may have at once.
 const BUILD_MAX_PROCESSES: u64 = 512;
@@ -79,6 +82,8 @@ pub enum HarnessError {
     Cargo { stderr: String },
     #[error("build interrupted")]
     Interrupted,
+    #[error(transparent)]
+    Isolation(#[from] IsolationUnavailable),
     #[error(
         "cargo waited {} s for a lock on {}: another build is using it (one left running by a killed memlings?); stop it and check again",
         waited.as_secs(), dir.display()
@@ -114,15 +119,21 @@ impl<'a> Harness<'a> {
             );
         }
         let bin = bin_name(exercise, variant);
-        let (success, messages, stderr) =
-            match self.cargo_build(&bin, color, first_build, &limits)? {
-                CargoEnd::Finished {
-                    success,
-                    messages,
-                    stderr,
-                } => (success, messages, stderr),
-                CargoEnd::Limit(limit) => return Ok(BuildOutcome::LimitHit(limit)),
-            };
+        let job = BuildJob {
+            bin: &bin,
+            variant,
+            color,
+            first_build,
+            limits: &limits,
+        };
+        let (success, messages, stderr) = match self.cargo_build(&job)? {
+            CargoEnd::Finished {
+                success,
+                messages,
+                stderr,
+            } => (success, messages, stderr),
+            CargoEnd::Limit(limit) => return Ok(BuildOutcome::LimitHit(limit)),
+        };
         if first_build && success {
             self.mark_dependencies_built();
         }
@@ -145,17 +156,29 @@ impl<'a> Harness<'a> {
         }
     }
 
-    /// Runs `cargo build` for one bin in its own process group, under the
-    /// build limits; stops it at once on Ctrl-C.
-    fn cargo_build(
+    /// Runs `cargo build` for one bin under the build limits, as isolated
+    /// as learner programs are: in namespaces where `expected/`, `.memlings/`
+    /// (but the harness) and, for the learner's code, `solutions/` are
+    /// hidden, so that no macro can read them at compile time. Stops at
+    /// once on Ctrl-C.
+    fn cargo_build(&self, job: &BuildJob<'_>) -> Result<CargoEnd, HarnessError> {
+        loop {
+            let level = crate::sandbox::level()?;
+            match self.cargo_attempt(job, level)? {
+                Attempted::Done(end) => return Ok(end),
+                Attempted::SetupFailed(reason) => crate::sandbox::fall_back(reason),
+            }
+        }
+    }
+
+    fn cargo_attempt(
         &self,
-        bin: &str,
-        color: bool,
-        first_build: bool,
-        limits: &Limits,
-    ) -> Result<CargoEnd, HarnessError> {
+        job: &BuildJob<'_>,
+        level: Isolation,
+    ) -> Result<Attempted, HarnessError> {
+        let limits = job.limits;
         let timeout = limits.build_timeout;
-        let format = match color {
+        let format = match job.color {
             true => "json-diagnostic-rendered-ansi",
             false => "json",
         };
@@ -164,42 +187,56 @@ impl<'a> Harness<'a> {
             memory_bytes,
             processes: BUILD_MAX_PROCESSES,
         });
-        // Per-process address space only where no group caps the build.
-        let rlimits = cgroup.is_none().then_some(Rlimits {
-            address_space: Some(memory_bytes),
-            ..Rlimits::default()
-        });
-        let setup = PreExec::new(cgroup.as_ref(), &[], rlimits);
         let group_file = self.dir.join(BUILD_GROUP_FILE);
         stop_orphaned_build(&group_file, &self.dir);
-        let mut command = Command::new(cargo());
-        command
-            .arg("build")
-            .arg("--manifest-path")
-            .arg(self.dir.join("Cargo.toml"))
-            .args(["--bin", bin, "--message-format", format])
-            .env("CARGO_TARGET_DIR", self.dir.join("target"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        // SAFETY: `PreExec::run` makes only async-signal-safe system calls.
-        unsafe {
-            command.pre_exec(move || setup.run());
-        }
-        let mut child = command
-            .spawn()
+        let tmp = self.dir.join("tmp");
+        fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
+        let args: Vec<OsString> = vec![
+            "build".into(),
+            "--manifest-path".into(),
+            self.dir.join("Cargo.toml").into(),
+            "--bin".into(),
+            job.bin.into(),
+            "--message-format".into(),
+            format.into(),
+        ];
+        let cargo = cargo();
+        let launch = Launch {
+            program: Path::new(&cargo),
+            args: &args,
+            cwd: &self.dir,
+            view: self.build_view(job.variant),
+            rlimits: Rlimits {
+                // Per-process address space only where no group caps the build.
+                address_space: cgroup.is_none().then_some(memory_bytes),
+                ..Rlimits::default()
+            },
+            inherit: &[],
+            network: true,
+            cgroup: cgroup.as_ref(),
+        };
+        let mut launched = launch
+            .spawn(level, |command| {
+                command
+                    .env("CARGO_TARGET_DIR", self.dir.join("target"))
+                    .env("TMPDIR", &tmp)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+            })
             .map_err(|source| HarnessError::CargoMissing { source })?;
-        let pgid = Pid::from_raw(child.id() as i32);
+        let pgid = launched.pgid;
         // Only a record for the next run; losing it loses only that.
         let _ = fs::write(&group_file, pgid.to_string());
         let blocked = Arc::new(AtomicBool::new(false));
+        let child = &mut launched.child;
         let stderr = child.stderr.take().map(|pipe| read_stderr(pipe, &blocked));
+        let first_build = job.first_build;
         let stdout = child
             .stdout
             .take()
             .map(|out| thread::spawn(move || read_messages(out, first_build)));
-        let waited = wait_for_build(&mut child, pgid, timeout);
+        let waited = wait_for_build(child, pgid, timeout);
         let _ = killpg(pgid, Signal::SIGKILL);
         if let Some(cgroup) = &cgroup {
             cgroup.kill_all();
@@ -209,25 +246,88 @@ impl<'a> Harness<'a> {
         let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
         let out_of_memory = cgroup.as_ref().is_some_and(Cgroup::oom_killed)
             || (stderr.contains("memory allocation of") && stderr.contains("failed"));
-        match waited {
-            BuildWait::Interrupted => Err(HarnessError::Interrupted),
-            BuildWait::TimedOut if blocked.load(Ordering::SeqCst) => Err(HarnessError::Locked {
-                dir: self.dir.join("target"),
-                waited: timeout,
-            }),
-            BuildWait::TimedOut => Ok(CargoEnd::Limit(BuildLimit::Time {
-                limit_ms: timeout.as_millis(),
-            })),
-            BuildWait::Exited(false) if out_of_memory => Ok(CargoEnd::Limit(BuildLimit::Memory {
+        let success = match waited {
+            BuildWait::Interrupted => return Err(HarnessError::Interrupted),
+            BuildWait::TimedOut if blocked.load(Ordering::SeqCst) => {
+                return Err(HarnessError::Locked {
+                    dir: self.dir.join("target"),
+                    waited: timeout,
+                });
+            }
+            BuildWait::TimedOut => {
+                return Ok(Attempted::Done(CargoEnd::Limit(BuildLimit::Time {
+                    limit_ms: timeout.as_millis(),
+                })));
+            }
+            BuildWait::Exited(success) => match launched.report().first() {
+                Some(Message::SetupFailed(reason)) => {
+                    return Ok(Attempted::SetupFailed(reason.clone()));
+                }
+                Some(Message::ExecFailed(errno)) => {
+                    return Err(HarnessError::CargoMissing {
+                        source: std::io::Error::from_raw_os_error(*errno),
+                    });
+                }
+                Some(Message::Exited(code)) => *code == 0,
+                Some(Message::Signaled(_)) => false,
+                None => success,
+            },
+        };
+        Ok(Attempted::Done(match success {
+            false if out_of_memory => CargoEnd::Limit(BuildLimit::Memory {
                 limit_mb: limits.build_memory_limit_mb,
-            })),
-            BuildWait::Exited(success) => Ok(CargoEnd::Finished {
+            }),
+            success => CargoEnd::Finished {
                 success,
                 messages,
                 stderr,
-            }),
+            },
+        }))
+    }
+
+    /// What a build may see: the course without its expected outputs, the
+    /// runner's files but the harness, and (for the learner's code) the
+    /// solutions; it may write only the harness and Cargo's home.
+    fn build_view(&self, variant: Variant) -> View {
+        let workspace = Workspace::new(&self.course.root);
+        let solutions = self.course.root.join("solutions");
+        let hidden = workspace
+            .hidden_from_programs(&self.course.root)
+            .into_iter()
+            .filter(|dir| variant == Variant::Learner || *dir != solutions)
+            .collect();
+        let mut writable = vec![self.dir.clone()];
+        writable.extend(cargo_home().filter(|home| home.is_dir()));
+        View {
+            hidden,
+            shown: Vec::new(),
+            writable,
         }
     }
+}
+
+/// One build to run.
+struct BuildJob<'a> {
+    bin: &'a str,
+    variant: Variant,
+    color: bool,
+    first_build: bool,
+    limits: &'a Limits,
+}
+
+/// One try at a build at a given isolation level.
+enum Attempted {
+    Done(CargoEnd),
+    /// The namespaces could not be set up; cargo never started.
+    SetupFailed(String),
+}
+
+/// Cargo's home: `CARGO_HOME`, or `~/.cargo`.
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .and_then(|path| path.canonicalize().ok())
 }
 
 /// How a cargo build ended.
@@ -244,6 +344,7 @@ enum CargoEnd {
 
 /// How waiting for cargo ended.
 enum BuildWait {
+    /// Whether the started process (cargo, or its supervisor) succeeded.
     Exited(bool),
     TimedOut,
     Interrupted,
@@ -274,7 +375,7 @@ fn wait_for_build(child: &mut Child, pgid: Pid, timeout: Duration) -> BuildWait 
     }
 }
 
-/// Drains cargo's stderr on a thread, noting when cargo says it is
+/// Drains cargo's stderr on a thread, noting while cargo says it is
 /// waiting for a lock, and saying so at once.
 fn read_stderr(
     pipe: impl Read + Send + 'static,
@@ -284,12 +385,15 @@ fn read_stderr(
     thread::spawn(move || {
         let mut text = String::new();
         for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            if line.contains("Blocking waiting for file lock")
-                && !blocked.swap(true, Ordering::SeqCst)
-            {
+            // Still blocked until cargo says anything else.
+            let waiting = line.contains("Blocking waiting for file lock");
+            if waiting && !blocked.swap(true, Ordering::SeqCst) {
                 eprintln!(
-                    "cargo is waiting for a lock on the build directory, held by another build..."
+                    "cargo: {} (held by another build; memlings gives up after build_timeout_ms)",
+                    line.trim()
                 );
+            } else if !waiting {
+                blocked.store(false, Ordering::SeqCst);
             }
             text.push_str(&line);
             text.push('\n');

@@ -202,6 +202,30 @@ fn the_expected_output_cannot_be_read_at_run_time() {
 }
 
 #[test]
+fn the_expected_output_cannot_be_included_at_compile_time() {
+    if !namespaces_available() {
+        return;
+    }
+    let course = TestCourse::new();
+    let expected = course.root().join("expected/x.txt");
+    let solution = course.root().join("solutions/x.rs");
+    let source = format!(
+        "static E: &str = include_str!({expected:?});\nstatic S: &str = include_str!({solution:?});\nfn main() {{ print!(\"{{E}}\"); let _ = S; }}\n"
+    );
+    let course = course
+        .exercise("x", &source, "ok\n", "")
+        .solution("x", "fn main() { println!(\"ok\"); }\n")
+        .build();
+    let (code, stdout, _, _) = run(&course, &["check", "x"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("✗ compile error:"), "{stdout}");
+    assert!(stdout.contains("couldn't read"), "{stdout}");
+    // The reference solution still builds (verify needs it).
+    let (code, stdout, _, _) = run(&course, &["verify"]);
+    assert_eq!(code, Some(0), "{stdout}");
+}
+
+#[test]
 fn another_exercises_binary_cannot_be_overwritten() {
     if !namespaces_available() {
         return;

@@ -14,6 +14,7 @@
 
 pub mod cgroup;
 pub mod child;
+pub mod launch;
 mod mounts;
 pub mod protocol;
 pub mod rlimits;

@@ -1,6 +1,6 @@
 //! What the supervisor is asked to do, carried on its command line:
 //! `memlings __sandbox --status-fd N --cwd DIR [--hide P]... [--show P]...
-//! [--write P]... [--rlimit NAME=N]... -- PROGRAM ARGS...`.
+//! [--write P]... [--rlimit NAME=N]... [--network] -- PROGRAM ARGS...`.
 
 use std::ffi::{OsStr, OsString};
 use std::os::fd::RawFd;
@@ -32,6 +32,9 @@ pub struct Spec {
     pub cwd: PathBuf,
     pub view: View,
     pub rlimits: Rlimits,
+    /// Keep the network (for a build's first dependency download);
+    /// programs get a network namespace of their own, with nothing in it.
+    pub network: bool,
     /// The program and its arguments.
     pub command: Vec<OsString>,
 }
@@ -65,6 +68,9 @@ impl Spec {
             args.push("--rlimit".into());
             args.push(setting.into());
         }
+        if self.network {
+            args.push("--network".into());
+        }
         args.push("--".into());
         args.extend(self.command.iter().cloned());
         args
@@ -77,9 +83,14 @@ impl Spec {
         let mut cwd = None;
         let mut view = View::default();
         let mut rlimits = Rlimits::default();
+        let mut network = false;
         while let Some(flag) = args.next() {
             if flag == "--" {
                 break;
+            }
+            if flag == "--network" {
+                network = true;
+                continue;
             }
             let value = args
                 .next()
@@ -105,6 +116,7 @@ impl Spec {
             cwd: cwd.ok_or_else(|| BadArgs("no --cwd".into()))?,
             view,
             rlimits,
+            network,
             command,
         })
     }
@@ -136,6 +148,7 @@ mod tests {
                 file_size: Some(64 << 20),
                 processes: None,
             },
+            network: true,
             command: vec!["valgrind".into(), "--".into(), "a b".into()],
         };
         assert_eq!(Spec::from_args(spec.to_args()).unwrap(), spec);

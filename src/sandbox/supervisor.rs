@@ -98,11 +98,13 @@ fn report(status: &OwnedFd, message: &Message) {
 
 fn enter_namespaces(spec: &Spec) -> Result<(), SetupError> {
     let (uid, gid) = (geteuid(), getegid());
-    let namespaces = CloneFlags::CLONE_NEWUSER
+    let mut namespaces = CloneFlags::CLONE_NEWUSER
         | CloneFlags::CLONE_NEWNS
-        | CloneFlags::CLONE_NEWNET
         | CloneFlags::CLONE_NEWIPC
         | CloneFlags::CLONE_NEWPID;
+    if !spec.network {
+        namespaces |= CloneFlags::CLONE_NEWNET;
+    }
     unshare(namespaces).map_err(SetupError::Unshare)?;
     map_ids(uid, gid)?;
     mounts::build(&spec.view)?;

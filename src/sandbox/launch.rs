@@ -1,0 +1,110 @@
+//! Starting a process at a given isolation level: under a supervisor in
+//! namespaces, or directly in its own process group. Used for learner
+//! programs and for the compiler alike.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command};
+
+use nix::fcntl::OFlag;
+use nix::unistd::{Pid, pipe2};
+
+use super::cgroup::Cgroup;
+use super::child::PreExec;
+use super::protocol::Message;
+use super::rlimits::Rlimits;
+use super::{Isolation, Spec, View, supervisor_command};
+
+/// What to start and how to contain it.
+pub struct Launch<'a> {
+    pub program: &'a Path,
+    pub args: &'a [OsString],
+    pub cwd: &'a Path,
+    /// The file-system view (namespaces only); list `cwd` as writable if
+    /// it must be.
+    pub view: View,
+    pub rlimits: Rlimits,
+    /// Descriptors to pass on under the same numbers.
+    pub inherit: &'a [RawFd],
+    /// Keep the network inside the namespaces.
+    pub network: bool,
+    pub cgroup: Option<&'a Cgroup>,
+}
+
+/// A started process: the program itself, or its supervisor.
+pub struct Launched {
+    pub child: Child,
+    /// Its process group (its own pid).
+    pub pgid: Pid,
+    /// Where the supervisor reports (namespaces only).
+    pub status: Option<File>,
+}
+
+impl Launched {
+    /// What the supervisor reported; call once it has exited.
+    pub fn report(&mut self) -> Vec<Message> {
+        let mut text = String::new();
+        if let Some(mut status) = self.status.take() {
+            let _ = status.read_to_string(&mut text);
+        }
+        Message::parse_all(&text)
+    }
+}
+
+impl Launch<'_> {
+    /// Starts it at `level`; `configure` adds the environment and stdio.
+    pub fn spawn(
+        self,
+        level: Isolation,
+        configure: impl FnOnce(&mut Command),
+    ) -> io::Result<Launched> {
+        let mut inherit = self.inherit.to_vec();
+        let (mut command, pipe, rlimits) = match level {
+            Isolation::Namespaces => {
+                let (read, write) = pipe2(OFlag::O_CLOEXEC)?;
+                inherit.push(write.as_raw_fd());
+                let mut command_line = vec![self.program.as_os_str().to_owned()];
+                command_line.extend(self.args.iter().cloned());
+                let spec = Spec {
+                    status_fd: write.as_raw_fd(),
+                    cwd: self.cwd.to_path_buf(),
+                    view: self.view,
+                    rlimits: self.rlimits,
+                    network: self.network,
+                    command: command_line,
+                };
+                // The supervisor sets the limits in the program's process.
+                (supervisor_command(&spec), Some((read, write)), None)
+            }
+            Isolation::ProcessGroup => {
+                let mut command = Command::new(self.program);
+                command.args(self.args).current_dir(self.cwd);
+                (command, None, Some(self.rlimits))
+            }
+        };
+        configure(&mut command);
+        command.process_group(0);
+        let setup = PreExec::new(self.cgroup, &inherit, rlimits);
+        // SAFETY: `PreExec::run` makes only async-signal-safe system calls
+        // (prctl, getppid, write, fcntl, setrlimit) and allocates nothing.
+        unsafe {
+            command.pre_exec(move || setup.run());
+        }
+        let child = command.spawn()?;
+        // Only the child may hold the write end now.
+        let status = pipe.map(|(read, write)| {
+            drop(write);
+            File::from(read)
+        });
+        let pgid = Pid::from_raw(child.id() as i32);
+        Ok(Launched {
+            child,
+            pgid,
+            status,
+        })
+    }
+}
