@@ -392,8 +392,14 @@ fn supervise(
             child.wait()?;
             return Ok(cause);
         }
-        thread::sleep(POLL);
+        thread::sleep(poll_interval(start.elapsed(), POLL));
     }
+}
+
+/// How long to sleep between looks at a child that has run for
+/// `elapsed`: short at first, since most finish quickly, then `max`.
+pub fn poll_interval(elapsed: Duration, max: Duration) -> Duration {
+    (elapsed / 10).clamp(Duration::from_millis(1), max)
 }
 
 fn ending_of(status: ExitStatus) -> Ending {
@@ -475,4 +481,56 @@ fn drain<R: Read + Send + 'static>(
 /// that escaped with setsid) still holds the pipe open.
 fn collect(rx: mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
     rx.recv_timeout(DRAIN_GRACE).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ending(report: Report) -> Option<Ending> {
+        match report {
+            Report::Ending(ending) => Some(ending),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_supervisors_report_gives_the_ending() {
+        let done = Ending::Exited(0);
+        let signaled = [Message::Signaled(11)];
+        assert_eq!(
+            ending(reported_ending(&signaled, &done)),
+            Some(Ending::Signaled(11))
+        );
+        let exited = [Message::Exited(3)];
+        assert_eq!(
+            ending(reported_ending(&exited, &done)),
+            Some(Ending::Exited(3))
+        );
+        // The runner's own verdicts stand over whatever was reported.
+        assert!(matches!(
+            reported_ending(&exited, &Ending::TimedOut),
+            Report::Nothing
+        ));
+        assert!(matches!(
+            reported_ending(&[Message::SetupFailed("x".into())], &done),
+            Report::SetupFailed(_)
+        ));
+        assert!(matches!(reported_ending(&[], &done), Report::Nothing));
+    }
+
+    #[test]
+    fn valgrind_gets_room_for_its_shadow_memory() {
+        let limits = Limits {
+            memory_limit_mb: 100,
+            ..Limits::default()
+        };
+        let mut invocation = Invocation::program(Path::new("x"));
+        assert_eq!(invocation.memory_bytes(&limits), 100 * MIB);
+        invocation.memory = MemoryCap::UnderValgrind;
+        assert_eq!(
+            invocation.memory_bytes(&limits),
+            (200 + VALGRIND_OVERHEAD_MB) * MIB
+        );
+    }
 }

@@ -20,15 +20,12 @@ use thiserror::Error;
 use crate::course::{Course, Exercise, Limits, Variant, module_name};
 use crate::heap;
 use crate::interrupt;
-use crate::sandbox::cgroup::{Cgroup, GroupLimits};
 use crate::sandbox::launch::Launch;
 use crate::sandbox::protocol::Message;
 use crate::sandbox::rlimits::Rlimits;
 use crate::sandbox::{Isolation, IsolationUnavailable, View};
 use crate::workspace::Workspace;
 
-/// Processes a build may have at once.
-const BUILD_MAX_PROCESSES: u64 = 512;
 /// How often the build is looked at.
 const BUILD_POLL: Duration = Duration::from_millis(10);
 /// Where the process group of a running build is recorded, so that a
@@ -183,10 +180,6 @@ impl<'a> Harness<'a> {
             false => "json",
         };
         let memory_bytes = limits.build_memory_limit_mb.saturating_mul(1024 * 1024);
-        let cgroup = Cgroup::create(GroupLimits {
-            memory_bytes,
-            processes: BUILD_MAX_PROCESSES,
-        });
         let group_file = self.dir.join(BUILD_GROUP_FILE);
         stop_orphaned_build(&group_file, &self.dir);
         let tmp = self.dir.join("tmp");
@@ -206,14 +199,15 @@ impl<'a> Harness<'a> {
             args: &args,
             cwd: &self.dir,
             view: self.build_view(job.variant),
+            // Per process: joining a control group costs a kernel grace
+            // period (~15 ms) per spawn, too much for every build.
             rlimits: Rlimits {
-                // Per-process address space only where no group caps the build.
-                address_space: cgroup.is_none().then_some(memory_bytes),
+                address_space: Some(memory_bytes),
                 ..Rlimits::default()
             },
             inherit: &[],
             network: true,
-            cgroup: cgroup.as_ref(),
+            cgroup: None,
         };
         let mut launched = launch
             .spawn(level, |command| {
@@ -238,14 +232,16 @@ impl<'a> Harness<'a> {
             .map(|out| thread::spawn(move || read_messages(out, first_build)));
         let waited = wait_for_build(child, pgid, timeout);
         let _ = killpg(pgid, Signal::SIGKILL);
-        if let Some(cgroup) = &cgroup {
-            cgroup.kill_all();
-        }
         let _ = fs::remove_file(&group_file);
         let messages = stdout.and_then(|t| t.join().ok()).unwrap_or_default();
         let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
-        let out_of_memory = cgroup.as_ref().is_some_and(Cgroup::oom_killed)
-            || (stderr.contains("memory allocation of") && stderr.contains("failed"));
+        // rustc's own words when memory runs out under RLIMIT_AS: an
+        // allocation that failed, or a file it could not read into memory.
+        let out_of_memory = (stderr.contains("memory allocation of") && stderr.contains("failed"))
+            || messages
+                .errors
+                .iter()
+                .any(|e| e.contains(": out of memory"));
         let success = match waited {
             BuildWait::Interrupted => return Err(HarnessError::Interrupted),
             BuildWait::TimedOut if blocked.load(Ordering::SeqCst) => {
@@ -371,7 +367,7 @@ fn wait_for_build(child: &mut Child, pgid: Pid, timeout: Duration) -> BuildWait 
             let _ = child.wait();
             return stop;
         }
-        thread::sleep(BUILD_POLL);
+        thread::sleep(crate::exec::poll_interval(start.elapsed(), BUILD_POLL));
     }
 }
 

@@ -399,13 +399,14 @@ fn including_dev_zero_runs_out_of_build_memory() {
 
 #[test]
 fn an_orphaned_build_holding_the_lock_is_stopped() {
-    // A runner killed mid-build leaves cargo's children behind (without a
-    // PID namespace or a control group to end them); the next check must
-    // find and stop them instead of waiting on cargo's lock.
+    // A runner killed mid-build leaves cargo's children behind where no
+    // PID namespace or control group ends them; the next check must find
+    // and stop them instead of waiting on cargo's lock.
     let course = course(CONST_LOOP, "build_timeout_ms = 120000");
     let mut runner = spawn_cmd(course.root(), &["check", "x"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .env("MEMLINGS_SANDBOX", "off")
         .env("MEMLINGS_CGROUP", "off")
         .spawn()
         .unwrap();
@@ -416,6 +417,7 @@ fn an_orphaned_build_holding_the_lock_is_stopped() {
     fs::write(course.learner_file("x"), program(r#"println!("ok");"#)).unwrap();
     let (code, stdout, stderr, elapsed) = run(&course, &["check", "x"]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains("Stopping a build left running"), "{stderr}");
     assert!(elapsed < Duration::from_secs(60), "{elapsed:?}");
     assert_no_survivors(course.root());
 }

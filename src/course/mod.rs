@@ -59,9 +59,7 @@ pub struct Limits {
     pub max_file_bytes: u64,
     /// Wall-clock limit for compiling the exercise.
     pub build_timeout: Duration,
-    /// Memory limit in MiB for compiling the exercise: the whole build's
-    /// where a control group can be made, else each compiler process's
-    /// address space.
+    /// Memory limit in MiB for each compiler process (RLIMIT_AS).
     pub build_memory_limit_mb: u64,
 }
 

@@ -6,6 +6,7 @@
 //! - [`mounts`]: the program's read-only view of the file system;
 //! - [`cgroup`]: whole-tree memory and process caps;
 //! - [`rlimits`]: per-process limits;
+//! - [`launch`] and [`child`]: starting a process at either level;
 //! - [`protocol`]: how the supervisor reports back.
 //!
 //! Where namespaces are refused, runs fall back to process-group
