@@ -267,6 +267,36 @@ fn the_runners_stdout_cannot_be_written_and_the_runner_not_killed() {
     assert_eq!(report["verdict"]["kind"], "wrong output");
 }
 
+#[test]
+fn the_terminal_cannot_be_written_behind_the_reports_back() {
+    let body = r#"
+        use std::io::Write;
+        if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+            let _ = writeln!(tty, "FORGED ✓ passed");
+        }
+        println!("ok");"#;
+    let course = course(body, "");
+    let memlings = assert_cmd::cargo::cargo_bin("memlings");
+    let command = format!(
+        "{} --color never --course {} check x",
+        memlings.display(),
+        course.root().display()
+    );
+    // `script` gives the runner a terminal, as a learner's shell would.
+    let Ok(out) = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("MEMLINGS_TEST_MARK", course.root())
+        .output()
+    else {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    };
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("✓ passed"), "{stdout}");
+    assert!(!stdout.contains("FORGED"), "{stdout}");
+}
+
 // ---- Attacks on the runner -----------------------------------------------
 
 const SIGNAL_PARENT: &str = r#"

@@ -1,6 +1,6 @@
-//! What a child of the runner does between `fork` and `exec`: die with the
-//! runner, join the control group, pass on the descriptors it must
-//! inherit, and take its resource limits.
+//! What a child of the runner does between `fork` and `exec`: leave the
+//! terminal's session, die with the runner, join the control group, pass
+//! on the descriptors it must inherit, and take its resource limits.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
@@ -53,6 +53,10 @@ impl PreExec {
 
     /// Runs in the child. Only async-signal-safe system calls.
     pub fn run(&self) -> io::Result<()> {
+        // Its own session and process group, so that one signal to the
+        // group ends it and it has no controlling terminal to write to
+        // behind the report's back (`/dev/tty`).
+        nix::unistd::setsid()?;
         prctl::set_pdeathsig(Signal::SIGKILL)?;
         if nix::unistd::getppid().as_raw() as u32 != self.parent {
             // The runner died before the line above: do not run orphaned.

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Child, Command};
 
@@ -38,7 +38,7 @@ pub struct Launch<'a> {
 /// A started process: the program itself, or its supervisor.
 pub struct Launched {
     pub child: Child,
-    /// Its process group (its own pid).
+    /// Its process group and session (its own pid).
     pub pgid: Pid,
     /// Where the supervisor reports (namespaces only).
     pub status: Option<File>,
@@ -87,7 +87,6 @@ impl Launch<'_> {
             }
         };
         configure(&mut command);
-        command.process_group(0);
         let setup = PreExec::new(self.cgroup, &inherit, rlimits);
         // SAFETY: `PreExec::run` makes only async-signal-safe system calls
         // (prctl, getppid, write, fcntl, setrlimit) and allocates nothing.
