@@ -4,6 +4,9 @@
 //! Data flows through one module per stage: `course` loads and validates the
 //! definition, `harness` builds an exercise, `exec` runs it under limits,
 //! `judge` turns the run into a `Verdict`, and `report` words it for a person.
+//! `sandbox` contains builds and runs; the same binary, started with the
+//! hidden first argument `__sandbox`, is the supervisor of one contained
+//! process.
 
 mod attempt;
 mod cli;

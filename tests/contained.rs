@@ -157,26 +157,40 @@ fn timeout_of_the_runner_leaves_no_program_behind() {
     assert_no_survivors(course.root());
 }
 
-#[test]
-fn sigterm_during_a_build_stops_the_compiler_at_once() {
+/// Sends `signal` to a runner three seconds into an endless build; returns
+/// its exit code, once it and the whole build are gone.
+fn signal_during_build(signal: i32) -> Option<i32> {
     let course = course(CONST_LOOP, "build_timeout_ms = 120000");
     let mut runner = spawn_cmd(course.root(), &["check", "x"])
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     sleep(Duration::from_secs(3));
     let start = Instant::now();
     // SAFETY: plain kill(2) on a child we spawned.
-    unsafe { libc::kill(runner.id() as i32, libc::SIGTERM) };
+    unsafe { libc::kill(runner.id() as i32, signal) };
     let status = runner.wait().unwrap();
     assert!(
         start.elapsed() < Duration::from_secs(2),
         "{:?}",
         start.elapsed()
     );
-    assert_eq!(status.code(), Some(143));
     assert_no_survivors(course.root());
+    status.code()
+}
+
+#[test]
+fn sigterm_during_a_build_stops_the_compiler_at_once() {
+    assert_eq!(signal_during_build(libc::SIGTERM), Some(143));
+}
+
+#[test]
+fn sigkill_during_a_build_takes_the_compiler_with_it() {
+    if !namespaces_available() {
+        return;
+    }
+    assert_eq!(signal_during_build(libc::SIGKILL), None);
 }
 
 // ---- Forged passes -------------------------------------------------------
