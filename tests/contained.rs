@@ -568,3 +568,28 @@ fn init_refuses_a_destination_inside_the_source_course() {
     );
     assert!(!inside.exists());
 }
+
+#[test]
+fn a_build_lock_held_by_another_process_is_reported_not_waited_on_forever() {
+    let course = course(r#"println!("ok");"#, "build_timeout_ms = 3000");
+    assert_eq!(run(&course, &["check", "x"]).0, Some(0));
+    // Another process holds cargo's lock on the build directory.
+    let lock = fs::File::open(
+        course
+            .root()
+            .join(".memlings/build/target/debug/.cargo-lock"),
+    )
+    .expect("cargo's lock file");
+    lock.lock().unwrap();
+    fs::write(course.learner_file("x"), program(r#"println!("ok"); "#)).unwrap();
+    let (code, stdout, stderr, elapsed) = run(&course, &["check", "x"]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("Blocking waiting for file lock"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("another build is using it"), "{stderr}");
+    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+    lock.unlock().unwrap();
+    assert_eq!(run(&course, &["check", "x"]).0, Some(0));
+}

@@ -161,10 +161,16 @@ fn kept_flags(flags: FsFlags) -> MsFlags {
         (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
         (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
     ];
-    pairs
+    let kept = pairs
         .iter()
         .filter(|(st, _)| flags.contains(*st))
-        .fold(MsFlags::empty(), |acc, (_, ms)| acc | *ms)
+        .fold(MsFlags::empty(), |acc, (_, ms)| acc | *ms);
+    // Without either, a remount would default to relatime, and changing a
+    // locked atime mode is refused.
+    match flags.intersects(FsFlags::ST_NOATIME | FsFlags::ST_RELATIME) {
+        true => kept,
+        false => kept | MsFlags::MS_STRICTATIME,
+    }
 }
 
 /// The mount points listed in `/proc/self/mountinfo`, unescaped.
@@ -219,5 +225,12 @@ mod tests {
             ]
         );
         assert_eq!(unescape("x\\134y\\"), "x\\y\\");
+    }
+
+    #[test]
+    fn remounts_keep_the_atime_mode() {
+        let relatime = kept_flags(FsFlags::ST_RELATIME | FsFlags::ST_NOSUID);
+        assert_eq!(relatime, MsFlags::MS_RELATIME | MsFlags::MS_NOSUID);
+        assert_eq!(kept_flags(FsFlags::empty()), MsFlags::MS_STRICTATIME);
     }
 }
