@@ -75,30 +75,35 @@ fn wait_until_started(course: &TestCourse) {
 
 // ---- Escapes -------------------------------------------------------------
 
-#[test]
-fn setsid_children_and_daemons_die_and_cannot_rewrite_the_state() {
-    // A setsid child and a double-forked daemon, each trying to mark every
-    // exercise done after the check; the program itself is right.
-    let body = r#"
-        let me = std::env::current_exe().unwrap();
-        if std::env::args().nth(1).as_deref() == Some("daemon") {
-            std::thread::sleep(std::time::Duration::from_secs(1));
-            let _ = std::fs::write(std::env::var("STATE").unwrap(), "done = [\"x\", \"y\"]\n");
-            return;
-        }
-        let state = std::env::current_dir().unwrap().join("../../state.toml");
-        std::process::Command::new("setsid").arg("-f").arg(&me).arg("daemon")
-            .env("STATE", &state).status().unwrap();
-        let script = format!("( ( '{}' daemon ) & )", me.display());
-        std::process::Command::new("sh").args(["-c", &script])
-            .env("STATE", &state).status().unwrap();
-        println!("ok");"#;
+/// A program that leaves a setsid child and a double-forked daemon, each
+/// trying to mark every exercise done a second later; itself it is right.
+const DAEMONS: &str = r#"
+    let me = std::env::current_exe().unwrap();
+    if std::env::args().nth(1).as_deref() == Some("daemon") {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let _ = std::fs::write(std::env::var("STATE").unwrap(), "done = [\"x\", \"y\"]\n");
+        return;
+    }
+    let state = std::env::current_dir().unwrap().join("../../state.toml");
+    std::process::Command::new("setsid").arg("-f").arg(&me).arg("daemon")
+        .env("STATE", &state).status().unwrap();
+    let script = format!("( ( '{}' daemon ) & )", me.display());
+    std::process::Command::new("sh").args(["-c", &script])
+        .env("STATE", &state).status().unwrap();
+    println!("ok");"#;
+
+/// Checks the daemons' program with `env`; asserts that it passed, that
+/// nothing survived it, and that progress was not forged.
+fn daemons_are_gone(env: &[(&str, &str)]) {
     let course = TestCourse::new()
-        .exercise("x", &program(body), "ok\n", "")
+        .exercise("x", &program(DAEMONS), "ok\n", "")
         .exercise("y", &program("println!(\"no\");"), "ok\n", "")
         .build();
-    let (code, stdout, stderr, _) = run(&course, &["check", "x"]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let mut command = course.cmd(&["check", "x"]);
+    command.envs(env.iter().copied());
+    let out = command.output().unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert_no_survivors(course.root());
     sleep(Duration::from_millis(1500));
     let list = texts(&course.cmd(&["list"]).output().unwrap()).0;
@@ -107,6 +112,19 @@ fn setsid_children_and_daemons_die_and_cannot_rewrite_the_state() {
         "a daemon forged progress:\n{list}"
     );
     assert!(!state(&course).contains("\"y\""), "{}", state(&course));
+}
+
+#[test]
+fn setsid_children_and_daemons_die_and_cannot_rewrite_the_state() {
+    daemons_are_gone(&[]);
+}
+
+#[test]
+fn without_namespaces_a_control_group_still_ends_daemons() {
+    if !cgroups_available() {
+        return;
+    }
+    daemons_are_gone(&[("MEMLINGS_SANDBOX", "off")]);
 }
 
 /// Starts `check x` of an endless program, sends `signal` to the runner
