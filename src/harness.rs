@@ -6,40 +6,27 @@ use std::ffi::OsString;
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
 use serde::Deserialize;
 use thiserror::Error;
 
+pub use crate::build_limits::BuildLimit;
+use crate::build_limits::{
+    BUILD_GROUP_FILE, BuildWait, read_stderr, stop_orphaned_build, wait_for_build,
+};
 use crate::course::{Course, Exercise, Limits, Variant, module_name};
 use crate::heap;
-use crate::interrupt;
 use crate::sandbox::launch::Launch;
 use crate::sandbox::protocol::Message;
 use crate::sandbox::rlimits::Rlimits;
 use crate::sandbox::{Isolation, IsolationUnavailable, View};
 use crate::workspace::Workspace;
-
-/// How often the build is looked at.
-const BUILD_POLL: Duration = Duration::from_millis(10);
-/// Where the process group of a running build is recorded, so that a
-/// build orphaned by a killed runner can be stopped by the next one.
-const BUILD_GROUP_FILE: &str = "build.pgid";
-
-/// A limit the compiler ran into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BuildLimit {
-    /// It ran past `build_timeout_ms`.
-    Time { limit_ms: u128 },
-    /// It ran out of memory.
-    Memory { limit_mb: u64 },
-}
 
 /// The result of asking Cargo to build one exercise.
 #[derive(Debug)]
@@ -300,171 +287,7 @@ impl<'a> Harness<'a> {
             writable,
         }
     }
-}
 
-/// One build to run.
-struct BuildJob<'a> {
-    bin: &'a str,
-    variant: Variant,
-    color: bool,
-    first_build: bool,
-    limits: &'a Limits,
-}
-
-/// One try at a build at a given isolation level.
-enum Attempted {
-    Done(CargoEnd),
-    /// The namespaces could not be set up; cargo never started.
-    SetupFailed(String),
-}
-
-/// Cargo's home: `CARGO_HOME`, or `~/.cargo`.
-fn cargo_home() -> Option<PathBuf> {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
-        .and_then(|path| path.canonicalize().ok())
-}
-
-/// How a cargo build ended.
-enum CargoEnd {
-    /// Cargo finished by itself: whether it succeeded, its JSON messages,
-    /// and its stderr (for failures before compiling).
-    Finished {
-        success: bool,
-        messages: Messages,
-        stderr: String,
-    },
-    Limit(BuildLimit),
-}
-
-/// How waiting for cargo ended.
-enum BuildWait {
-    /// Whether the started process (cargo, or its supervisor) succeeded.
-    Exited(bool),
-    TimedOut,
-    Interrupted,
-}
-
-/// Waits for cargo, enforcing the clock and Ctrl-C.
-fn wait_for_build(child: &mut Child, pgid: Pid, timeout: Duration) -> BuildWait {
-    let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return BuildWait::Exited(status.success()),
-            Ok(None) => {}
-            Err(_) => return BuildWait::Exited(false),
-        }
-        let stop = if interrupt::requested() {
-            Some(BuildWait::Interrupted)
-        } else if start.elapsed() > timeout {
-            Some(BuildWait::TimedOut)
-        } else {
-            None
-        };
-        if let Some(stop) = stop {
-            let _ = killpg(pgid, Signal::SIGKILL);
-            let _ = child.wait();
-            return stop;
-        }
-        thread::sleep(crate::exec::poll_interval(start.elapsed(), BUILD_POLL));
-    }
-}
-
-/// Drains cargo's stderr on a thread, noting while cargo says it is
-/// waiting for a lock, and saying so at once.
-fn read_stderr(
-    pipe: impl Read + Send + 'static,
-    blocked: &Arc<AtomicBool>,
-) -> thread::JoinHandle<String> {
-    let blocked = Arc::clone(blocked);
-    thread::spawn(move || {
-        let mut text = String::new();
-        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            // Still blocked until cargo says anything else.
-            let waiting = line.contains("Blocking waiting for file lock");
-            if waiting && !blocked.swap(true, Ordering::SeqCst) {
-                eprintln!(
-                    "cargo: {} (held by another build; memlings gives up after build_timeout_ms)",
-                    line.trim()
-                );
-            } else if !waiting {
-                blocked.store(false, Ordering::SeqCst);
-            }
-            text.push_str(&line);
-            text.push('\n');
-        }
-        text
-    })
-}
-
-/// Kills a build that an earlier, killed runner left running: it would
-/// hold cargo's lock and make this build wait. Such a group is found by
-/// the number the earlier runner recorded, and recognised by a member
-/// working in this harness directory.
-fn stop_orphaned_build(group_file: &Path, harness: &Path) {
-    let Some(pgid) = fs::read_to_string(group_file)
-        .ok()
-        .and_then(|t| t.trim().parse::<i32>().ok())
-    else {
-        return;
-    };
-    let _ = fs::remove_file(group_file);
-    let marker = harness.to_string_lossy();
-    let ours = fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|entry| {
-            let dir = entry.path();
-            let in_group = fs::read_to_string(dir.join("stat"))
-                .ok()
-                .and_then(|stat| stat.rsplit_once(") ").map(|(_, rest)| rest.to_owned()))
-                .and_then(|rest| rest.split(' ').nth(2).and_then(|g| g.parse::<i32>().ok()))
-                == Some(pgid);
-            in_group
-                && fs::read(dir.join("cmdline"))
-                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker.as_ref()))
-        });
-    if ours {
-        eprintln!("Stopping a build left running by an earlier memlings (process group {pgid})...");
-        let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
-    }
-}
-
-/// Reads Cargo's JSON messages, reporting dependency progress on the first build.
-fn read_messages(out: impl Read, first_build: bool) -> Messages {
-    let mut found = Messages::default();
-    for line in BufReader::new(out).lines().map_while(Result::ok) {
-        let Ok(message) = serde_json::from_str::<CargoMessage>(&line) else {
-            continue;
-        };
-        match message.reason.as_str() {
-            "compiler-message" => match message.message {
-                Some(m) if m.level == "error" => found.errors.push(m.rendered.unwrap_or_default()),
-                // Span-less warnings are summaries ("1 warning emitted").
-                Some(m) if m.level == "warning" && !m.spans.is_empty() => {
-                    found.warnings.push(m.rendered.unwrap_or_default())
-                }
-                _ => {}
-            },
-            "compiler-artifact" => match message.executable {
-                Some(exe) => found.executable = Some(exe),
-                None if first_build => {
-                    // Build scripts are an implementation detail of a crate.
-                    if let Some(t) = message.target.filter(|t| t.kind != ["custom-build"]) {
-                        eprintln!("  compiled {}", t.name);
-                    }
-                }
-                None => {}
-            },
-            _ => {}
-        }
-    }
-    found
-}
-
-impl Harness<'_> {
     /// Writes the manifest, the heap counter and the crate roots. Returns
     /// whether dependencies still need their first compilation, and the
     /// bins that carry heap accounting.
@@ -569,6 +392,74 @@ impl Harness<'_> {
         let root = format!("{}/", self.course.root.display());
         text.replace(&root, "")
     }
+}
+
+/// One build to run.
+struct BuildJob<'a> {
+    bin: &'a str,
+    variant: Variant,
+    color: bool,
+    first_build: bool,
+    limits: &'a Limits,
+}
+
+/// One try at a build at a given isolation level.
+enum Attempted {
+    Done(CargoEnd),
+    /// The namespaces could not be set up; cargo never started.
+    SetupFailed(String),
+}
+
+/// Cargo's home: `CARGO_HOME`, or `~/.cargo`.
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .and_then(|path| path.canonicalize().ok())
+}
+
+/// How a cargo build ended.
+enum CargoEnd {
+    /// Cargo finished by itself: whether it succeeded, its JSON messages,
+    /// and its stderr (for failures before compiling).
+    Finished {
+        success: bool,
+        messages: Messages,
+        stderr: String,
+    },
+    Limit(BuildLimit),
+}
+
+/// Reads Cargo's JSON messages, reporting dependency progress on the first build.
+fn read_messages(out: impl Read, first_build: bool) -> Messages {
+    let mut found = Messages::default();
+    for line in BufReader::new(out).lines().map_while(Result::ok) {
+        let Ok(message) = serde_json::from_str::<CargoMessage>(&line) else {
+            continue;
+        };
+        match message.reason.as_str() {
+            "compiler-message" => match message.message {
+                Some(m) if m.level == "error" => found.errors.push(m.rendered.unwrap_or_default()),
+                // Span-less warnings are summaries ("1 warning emitted").
+                Some(m) if m.level == "warning" && !m.spans.is_empty() => {
+                    found.warnings.push(m.rendered.unwrap_or_default())
+                }
+                _ => {}
+            },
+            "compiler-artifact" => match message.executable {
+                Some(exe) => found.executable = Some(exe),
+                None if first_build => {
+                    // Build scripts are an implementation detail of a crate.
+                    if let Some(t) = message.target.filter(|t| t.kind != ["custom-build"]) {
+                        eprintln!("  compiled {}", t.name);
+                    }
+                }
+                None => {}
+            },
+            _ => {}
+        }
+    }
+    found
 }
 
 /// Where the heap counter lives inside the harness's `src/`.

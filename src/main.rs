@@ -9,6 +9,7 @@
 //! process.
 
 mod attempt;
+mod build_limits;
 mod cli;
 mod commands;
 mod course;
