@@ -149,7 +149,10 @@ impl<'a> Harness<'a> {
         loop {
             let level = crate::sandbox::level()?;
             match self.cargo_attempt(job, level)? {
-                Attempted::Done(end) => return Ok(end),
+                Attempted::Done(end) => {
+                    crate::sandbox::note_used(level);
+                    return Ok(end);
+                }
                 Attempted::SetupFailed(reason) => crate::sandbox::fall_back(reason),
             }
         }

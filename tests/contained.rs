@@ -252,6 +252,10 @@ fn the_expected_output_cannot_be_included_at_compile_time() {
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("✗ compile error:"), "{stdout}");
     assert!(stdout.contains("couldn't read"), "{stdout}");
+    // The JSON report names the build's isolation when nothing ran.
+    let (_, json, _, _) = run(&course, &["check", "x", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(report["isolation"], "namespaces", "{json}");
     // The reference solution still builds (verify needs it).
     let (code, stdout, _, _) = run(&course, &["verify"]);
     assert_eq!(code, Some(0), "{stdout}");

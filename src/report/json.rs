@@ -30,7 +30,9 @@ impl Reporter for Json {
         // The same keys in every check object; null where it never ran.
         let outcome = attempt.outcome.as_ref();
         object["elapsed_ms"] = json!(outcome.map(|o| o.elapsed.as_millis()));
-        object["isolation"] = json!(outcome.map(|o| o.isolation.name()));
+        // The run's level, or the build's when the program never ran.
+        let isolation = outcome.map(|o| o.isolation).or_else(sandbox::last_used);
+        object["isolation"] = json!(isolation.map(Isolation::name));
         object["stdout"] = json!(outcome.map(|o| String::from_utf8_lossy(&o.stdout)));
         object["stderr"] = json!(outcome.map(|o| String::from_utf8_lossy(&o.stderr)));
         if let Verdict::HeapLimit(v) = &attempt.verdict {

@@ -104,12 +104,12 @@ pub fn fall_back(reason: String) {
     *unavailable = Some(reason);
 }
 
-/// Records the level a run actually got.
+/// Records the level a run or build actually got.
 pub fn note_used(level: Isolation) {
     *LAST_USED.lock().unwrap_or_else(|e| e.into_inner()) = Some(level);
 }
 
-/// The level of the latest run in this process, if any ran.
+/// The level of the latest run or build in this process, if any.
 pub fn last_used() -> Option<Isolation> {
     *LAST_USED.lock().unwrap_or_else(|e| e.into_inner())
 }
