@@ -15,8 +15,10 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 use crate::interrupt;
+use crate::sandbox::launch::Waiter;
 
-/// How often the build is looked at.
+/// How often the clock and signals are looked at during a build (its end
+/// is seen at once).
 const BUILD_POLL: Duration = Duration::from_millis(10);
 /// Where the process group of a running build is recorded, so that a
 /// build orphaned by a killed runner can be stopped by the next one.
@@ -40,13 +42,12 @@ pub enum BuildWait {
 }
 
 /// Waits for cargo, enforcing the clock and Ctrl-C.
-pub fn wait_for_build(child: &mut Child, pgid: Pid, timeout: Duration) -> BuildWait {
+pub fn wait_for_build(child: Child, pgid: Pid, timeout: Duration) -> BuildWait {
     let start = Instant::now();
+    let child = Waiter::new(child);
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return BuildWait::Exited(status.success()),
-            Ok(None) => {}
-            Err(_) => return BuildWait::Exited(false),
+        if let Some(status) = child.wait_for(BUILD_POLL) {
+            return BuildWait::Exited(status.is_ok_and(|s| s.success()));
         }
         let stop = if interrupt::requested() {
             Some(BuildWait::Interrupted)
@@ -60,7 +61,6 @@ pub fn wait_for_build(child: &mut Child, pgid: Pid, timeout: Duration) -> BuildW
             let _ = child.wait();
             return stop;
         }
-        thread::sleep(crate::exec::poll_interval(start.elapsed(), BUILD_POLL));
     }
 }
 

@@ -14,7 +14,7 @@ use std::io::{self, Read};
 use std::os::fd::RawFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -27,12 +27,13 @@ use nix::unistd::Pid;
 use crate::course::Limits;
 use crate::interrupt;
 use crate::sandbox::cgroup::{Cgroup, GroupLimits};
-use crate::sandbox::launch::{Launch, Launched};
+use crate::sandbox::launch::{self, Launch, Launched, Waiter};
 use crate::sandbox::protocol::Message;
 use crate::sandbox::rlimits::Rlimits;
 use crate::sandbox::{self, Isolation, IsolationUnavailable, View};
 
-/// How often the supervisor looks at the child, its clock and its output.
+/// How often the runner looks at the clock, the output and signals while
+/// the child runs (its end is seen at once).
 const POLL: Duration = Duration::from_millis(5);
 /// How long to wait for pipes to close once the process group is dead.
 const DRAIN_GRACE: Duration = Duration::from_secs(1);
@@ -262,17 +263,21 @@ fn start(
 
 /// Watches a started run to its end and says how it ended.
 fn finish(
-    mut started: Started,
+    started: Started,
     limits: &Limits,
     cgroup: Option<&Cgroup>,
 ) -> Result<Finished, ExecError> {
     let overflow = Arc::new(OverflowFlags::default());
     let cap = usize::try_from(limits.max_output_bytes).unwrap_or(usize::MAX);
-    let child = &mut started.launched.child;
+    let Launched {
+        mut child,
+        pgid,
+        status,
+    } = started.launched;
     let stdout = drain(child.stdout.take(), cap, Stream::Stdout, &overflow);
     let stderr = drain(child.stderr.take(), cap, Stream::Stderr, &overflow);
-    let pgid = started.launched.pgid;
-    let ending = supervise(child, pgid, limits.timeout, &overflow, started.start);
+    let waiter = Waiter::new(child);
+    let ending = supervise(&waiter, pgid, limits.timeout, &overflow, started.start);
     // Kill whatever the program left behind in its group (grandchildren
     // included) so that it cannot hold our pipes open or outlive the run.
     kill_group(pgid);
@@ -282,7 +287,7 @@ fn finish(
     interrupt::ignore_signals_from(Pid::from_raw(0));
     let elapsed = started.start.elapsed();
     let mut ending = ending.map_err(ExecError::Wait)?;
-    match reported_ending(&started.launched.report(), &ending) {
+    match reported_ending(&launch::report(status), &ending) {
         Report::Ending(reported) => ending = reported,
         Report::SetupFailed(reason) => return Ok(Finished::SetupFailed(reason)),
         Report::ExecFailed(errno) => {
@@ -361,14 +366,15 @@ fn processes_of(uid: u32) -> u64 {
 
 /// Waits for the child while enforcing the clock, the output cap and Ctrl-C.
 fn supervise(
-    child: &mut Child,
+    child: &Waiter,
     pgid: Pid,
     timeout: Duration,
     overflow: &OverflowFlags,
     start: Instant,
 ) -> io::Result<Ending> {
     loop {
-        if let Some(status) = child.try_wait()? {
+        if let Some(status) = child.wait_for(POLL) {
+            let status = status?;
             // Finishing after the deadline is still a timeout.
             return Ok(if start.elapsed() > timeout {
                 Ending::TimedOut
@@ -392,14 +398,7 @@ fn supervise(
             child.wait()?;
             return Ok(cause);
         }
-        thread::sleep(poll_interval(start.elapsed(), POLL));
     }
-}
-
-/// How long to sleep between looks at a child that has run for
-/// `elapsed`: short at first, since most finish quickly, then `max`.
-pub fn poll_interval(elapsed: Duration, max: Duration) -> Duration {
-    (elapsed / 10).clamp(Duration::from_millis(1), max)
 }
 
 fn ending_of(status: ExitStatus) -> Ending {

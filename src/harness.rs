@@ -22,7 +22,7 @@ use crate::build_limits::{
 };
 use crate::course::{Course, Exercise, Limits, Variant, module_name};
 use crate::heap;
-use crate::sandbox::launch::Launch;
+use crate::sandbox::launch::{self, Launch, Launched};
 use crate::sandbox::protocol::Message;
 use crate::sandbox::rlimits::Rlimits;
 use crate::sandbox::{Isolation, IsolationUnavailable, View};
@@ -199,7 +199,11 @@ impl<'a> Harness<'a> {
             network: true,
             cgroup: None,
         };
-        let mut launched = launch
+        let Launched {
+            mut child,
+            pgid,
+            status,
+        } = launch
             .spawn(level, |command| {
                 command
                     .env("CARGO_TARGET_DIR", self.dir.join("target"))
@@ -209,11 +213,9 @@ impl<'a> Harness<'a> {
                     .stderr(Stdio::piped());
             })
             .map_err(|source| HarnessError::CargoMissing { source })?;
-        let pgid = launched.pgid;
         // Only a record for the next run; losing it loses only that.
         let _ = fs::write(&group_file, pgid.to_string());
         let blocked = Arc::new(AtomicBool::new(false));
-        let child = &mut launched.child;
         let stderr = child.stderr.take().map(|pipe| read_stderr(pipe, &blocked));
         let first_build = job.first_build;
         let stdout = child
@@ -245,7 +247,7 @@ impl<'a> Harness<'a> {
                     limit_ms: timeout.as_millis(),
                 })));
             }
-            BuildWait::Exited(success) => match launched.report().first() {
+            BuildWait::Exited(success) => match launch::report(status).first() {
                 Some(Message::SetupFailed(reason)) => {
                     return Ok(Attempted::SetupFailed(reason.clone()));
                 }

@@ -8,7 +8,10 @@ use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::process::CommandExt as _;
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::{Child, Command, ExitStatus};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
 
 use nix::fcntl::OFlag;
 use nix::unistd::{Pid, pipe2};
@@ -44,15 +47,48 @@ pub struct Launched {
     pub status: Option<File>,
 }
 
-impl Launched {
-    /// What the supervisor reported; call once it has exited.
-    pub fn report(&mut self) -> Vec<Message> {
-        let mut text = String::new();
-        if let Some(mut status) = self.status.take() {
-            let _ = status.read_to_string(&mut text);
-        }
-        Message::parse_all(&text)
+/// What the supervisor reported on `status`; read it once the supervisor
+/// has exited.
+pub fn report(status: Option<File>) -> Vec<Message> {
+    let mut text = String::new();
+    if let Some(mut status) = status {
+        let _ = status.read_to_string(&mut text);
     }
+    Message::parse_all(&text)
+}
+
+/// Waits for a child on a thread of its own, so that its end is seen at
+/// once while the caller keeps watching clocks, output and signals.
+pub struct Waiter(mpsc::Receiver<io::Result<ExitStatus>>);
+
+impl Waiter {
+    /// Starts waiting for `child`.
+    pub fn new(mut child: Child) -> Waiter {
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            // The receiver may be gone; nothing to do then.
+            let _ = tx.send(child.wait());
+        });
+        Waiter(rx)
+    }
+
+    /// The child's status, if it ends within `timeout`.
+    pub fn wait_for(&self, timeout: Duration) -> Option<io::Result<ExitStatus>> {
+        match self.0.recv_timeout(timeout) {
+            Ok(status) => Some(status),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => Some(Err(lost())),
+        }
+    }
+
+    /// The child's status, once it has ended.
+    pub fn wait(&self) -> io::Result<ExitStatus> {
+        self.0.recv().unwrap_or_else(|_| Err(lost()))
+    }
+}
+
+fn lost() -> io::Error {
+    io::Error::other("the waiting thread ended without a status")
 }
 
 impl Launch<'_> {
