@@ -63,6 +63,8 @@ impl PreExec {
             return Err(io::Error::from(Errno::ESRCH));
         }
         for &fd in &self.join[..self.join_len] {
+            // "0" is the caller; this child is single-threaded, so moving
+            // its thread moves the process.
             // SAFETY: the control group's descriptors stay open in the
             // parent for the whole spawn.
             let fd = unsafe { BorrowedFd::borrow_raw(fd) };
