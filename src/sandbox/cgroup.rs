@@ -140,10 +140,11 @@ fn create_v2(mounts: &str, own: &str, name: &str, limits: GroupLimits) -> Option
         sweep_stale(parent);
         let dir = parent.join(name);
         fs::create_dir(&dir).ok()?;
-        let mut settings = vec![
-            ("memory.max", limits.memory_bytes.to_string()),
-            ("memory.swap.max", "0".to_owned()),
-        ];
+        let mut settings = vec![("memory.max", limits.memory_bytes.to_string())];
+        // Only where swap is accounted; otherwise there is none to cap.
+        if dir.join("memory.swap.max").exists() {
+            settings.push(("memory.swap.max", "0".to_owned()));
+        }
         if enabled.contains(&"pids") {
             settings.push(("pids.max", limits.processes.to_string()));
         }
