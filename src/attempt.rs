@@ -101,8 +101,11 @@ pub fn attempt(
         limits.timeout *= memcheck::SLOWDOWN;
     }
     let outcome = exec::run(&invocation, &cwd, &limits);
-    // Whatever the program left there goes now, even read-only directories.
-    workspace.clear_scratch_dir(&exercise.name)?;
+    // Whatever the program left there goes now, even read-only
+    // directories; the next run tries again if this fails.
+    if let Err(e) = workspace.clear_scratch_dir(&exercise.name) {
+        eprintln!("warning: {e:#}");
+    }
     let mut outcome = outcome?;
     // Panic locations and valgrind frames name harness paths; show the
     // learner's files instead.
