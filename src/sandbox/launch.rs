@@ -125,7 +125,8 @@ impl Launch<'_> {
         configure(&mut command);
         let setup = PreExec::new(self.cgroup, &inherit, rlimits);
         // SAFETY: `PreExec::run` makes only async-signal-safe system calls
-        // (prctl, getppid, write, fcntl, setrlimit) and allocates nothing.
+        // (setsid, prctl, getppid, write, fcntl, setrlimit) and allocates
+        // nothing.
         unsafe {
             command.pre_exec(move || setup.run());
         }
