@@ -21,7 +21,9 @@ const PREFIX: &str = "memlings-";
 /// The resources a group caps.
 #[derive(Debug, Clone, Copy)]
 pub struct GroupLimits {
+    /// Memory of the whole tree, swap excluded (none allowed).
     pub memory_bytes: u64,
+    /// Processes at once.
     pub processes: u64,
 }
 

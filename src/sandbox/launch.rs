@@ -24,22 +24,27 @@ use super::{Isolation, Spec, View, supervisor_command};
 
 /// What to start and how to contain it.
 pub struct Launch<'a> {
+    /// The program, found on `PATH` if it has no slash.
     pub program: &'a Path,
     pub args: &'a [OsString],
+    /// Its working directory.
     pub cwd: &'a Path,
     /// The file-system view (namespaces only); list `cwd` as writable if
     /// it must be.
     pub view: View,
+    /// Its per-process limits.
     pub rlimits: Rlimits,
     /// Descriptors to pass on under the same numbers.
     pub inherit: &'a [RawFd],
     /// Keep the network inside the namespaces.
     pub network: bool,
+    /// The control group to start it in, if any.
     pub cgroup: Option<&'a Cgroup>,
 }
 
 /// A started process: the program itself, or its supervisor.
 pub struct Launched {
+    /// The program itself, or its supervisor.
     pub child: Child,
     /// Its process group and session (its own pid).
     pub pgid: Pid,
