@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         // Hidden: this binary re-executed as a learner program's supervisor.
         sandbox::supervisor::main(args);
     }
+    sandbox::close_inherited_fds();
     let cli = Cli::parse();
     let color = configure_color(cli.global.color);
     if let Err(e) = interrupt::install() {

@@ -336,6 +336,32 @@ fn the_terminal_cannot_be_written_behind_the_reports_back() {
     assert!(!stdout.contains("FORGED"), "{stdout}");
 }
 
+#[test]
+fn descriptors_the_runner_inherited_do_not_reach_the_program() {
+    // A grader's open file (descriptor 9) must not be the program's to write.
+    let body = r#"
+        let inherited = std::fs::symlink_metadata("/proc/self/fd/9").is_ok();
+        println!("{}", if inherited { "inherited" } else { "ok" });"#;
+    let course = course(body, "");
+    let grader_file = course.root().join("grader.txt");
+    let command = format!(
+        "exec 9>'{}'; '{}' --color never --course '{}' check x",
+        grader_file.display(),
+        assert_cmd::cargo::cargo_bin("memlings").display(),
+        course.root().display()
+    );
+    for sandbox in ["on", "off"] {
+        let out = Command::new("sh")
+            .args(["-c", &command])
+            .env("MEMLINGS_SANDBOX", sandbox)
+            .env("MEMLINGS_TEST_MARK", course.root())
+            .output()
+            .unwrap();
+        let (stdout, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(0), "{sandbox}: {stdout}{stderr}");
+    }
+}
+
 // ---- Attacks on the runner -----------------------------------------------
 
 const SIGNAL_PARENT: &str = r#"

@@ -27,6 +27,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use colored::Colorize;
+use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 
 pub use spec::{SUBCOMMAND, Spec, View};
 
@@ -112,6 +113,29 @@ pub fn note_used(level: Isolation) {
 /// The level of the latest run or build in this process, if any.
 pub fn last_used() -> Option<Isolation> {
     *LAST_USED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Marks every descriptor this process inherited (beyond stdin, stdout
+/// and stderr) close-on-exec, so that none reaches a learner program: a
+/// grader's open files or pipes are not the program's to write. Call at
+/// start, before any thread; the runner's own descriptors are
+/// close-on-exec already, and those meant for a child are passed
+/// explicitly.
+pub fn close_inherited_fds() {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    let fds = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&fd| fd > 2);
+    for fd in fds {
+        // SAFETY: listed as open while the listing (whose own descriptor
+        // is among them) is still open, and nothing else runs yet that
+        // could close it; it is only borrowed for the call.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        let _ = fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+    }
 }
 
 /// The command that starts a supervisor for `spec`: this very binary.
