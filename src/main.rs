@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         sandbox::supervisor::main(args);
     }
     sandbox::close_inherited_fds();
+    sandbox::protect_runner();
     let cli = Cli::parse();
     let color = configure_color(cli.global.color);
     if let Err(e) = interrupt::install() {

@@ -138,6 +138,14 @@ pub fn close_inherited_fds() {
     }
 }
 
+/// Makes the runner undumpable: a program running as the same (non-root)
+/// user cannot trace it or open its descriptors (its stdout) through
+/// `/proc`, which matters in the process-group fallback. Children are not
+/// affected (executing a program makes a process dumpable again).
+pub fn protect_runner() {
+    let _ = nix::sys::prctl::set_dumpable(false);
+}
+
 /// The command that starts a supervisor for `spec`: this very binary.
 pub fn supervisor_command(spec: &Spec) -> Command {
     let mut command = Command::new("/proc/self/exe");
