@@ -14,6 +14,7 @@ use crate::heap::HeapReport;
 use crate::heap_channel::ReportChannel;
 use crate::judge::{self, Context, Verdict};
 use crate::memcheck;
+use crate::sandbox::View;
 use crate::workspace::Workspace;
 
 /// What an attempt produced.
@@ -152,6 +153,9 @@ impl<'a> Stages<'a> {
             BuildOutcome::Lint(diagnostics) => {
                 return Ok(Attempt::unbuilt(Verdict::Lint { diagnostics }));
             }
+            BuildOutcome::LimitHit(limit) => {
+                return Ok(Attempt::unbuilt(Verdict::BuildLimit(limit)));
+            }
         };
         let mut attempt = run(self, exercise, options, &exe, accounted)?;
         attempt.warnings = warnings;
@@ -192,20 +196,30 @@ fn run(
         true => memcheck::invocation(exe),
         false => Invocation::program(exe),
     };
+    invocation.view = View {
+        hidden: workspace.hidden_from_programs(&course.root),
+        shown: vec![exe.to_path_buf()],
+        writable: Vec::new(),
+    };
     let channel = accounted
         .then(ReportChannel::open)
         .transpose()
         .context("cannot open the heap report channel")?;
     if let Some(channel) = &channel {
         invocation.env.push(channel.env());
-        invocation.inherit_fds.extend(channel.fds());
+        invocation.keep_fds.extend(channel.fds());
     }
     let mut limits = exercise.limits;
     if options.memcheck {
         limits.timeout *= memcheck::SLOWDOWN;
     }
-    let mut outcome = exec::run(&invocation, &cwd, &limits)
-        .with_context(|| format!("cannot start {}", invocation.program.display()))?;
+    let outcome = exec::run(&invocation, &cwd, &limits);
+    // Whatever the program left there goes now, even read-only
+    // directories; the next run tries again if this fails.
+    if let Err(e) = workspace.clear_scratch_dir(&exercise.name) {
+        eprintln!("warning: {e:#}");
+    }
+    let mut outcome = outcome?;
     // Panic locations and valgrind frames name harness paths; show the
     // course's files instead.
     let stderr = String::from_utf8_lossy(&outcome.stderr);

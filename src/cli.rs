@@ -25,6 +25,9 @@ pub struct Global {
     /// When to color output; NO_COLOR is honoured under `auto`
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Fail (exit 2) rather than run learner programs without namespace isolation
+    #[arg(long, global = true)]
+    pub require_isolation: bool,
 }
 
 /// `--color` values.

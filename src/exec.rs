@@ -1,26 +1,39 @@
-//! Running a built program under limits: wall clock, output size, memory.
+//! Running a built program under limits: wall clock, output size, memory,
+//! file size, processes.
 //!
-//! The program gets its own process group so that a timeout, an output flood
-//! or Ctrl-C kills it together with anything it spawned. Both output streams
-//! are drained on their own threads into capped buffers, so the runner's
-//! memory stays bounded however much the program prints.
+//! The program runs in its own namespaces where the kernel allows it (see
+//! [`crate::sandbox`]), else in its own process group, so that a timeout,
+//! an output flood or Ctrl-C kills it together with anything it spawned.
+//! Both output streams are drained on their own threads into capped
+//! buffers, so the runner's memory stays bounded however much the program
+//! prints.
 
 use std::ffi::OsString;
+use std::fs;
 use std::io::{self, Read};
 use std::os::fd::RawFd;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
 use crate::course::Limits;
 use crate::interrupt;
+use crate::sandbox::cgroup::{Cgroup, GroupLimits};
+use crate::sandbox::launch::{self, Launch, Launched, Waiter};
+use crate::sandbox::protocol::Message;
+use crate::sandbox::rlimits::Rlimits;
+use crate::sandbox::{self, Isolation, IsolationUnavailable, View};
 
-/// How often the supervisor looks at the child, its clock and its output.
+/// How often the runner looks at the clock, the output and signals while
+/// the child runs (its end is seen at once).
 const POLL: Duration = Duration::from_millis(5);
 /// How long to wait for pipes to close once the process group is dead.
 const DRAIN_GRACE: Duration = Duration::from_secs(1);
@@ -53,8 +66,22 @@ pub enum Ending {
     TimedOut,
     /// It printed more than the cap on this stream and was killed.
     OutputLimit(Stream),
-    /// The user pressed Ctrl-C; it was killed.
+    /// The user pressed Ctrl-C (or the runner got SIGTERM or SIGHUP); it
+    /// was killed.
     Interrupted,
+    /// The kernel's out-of-memory killer struck in the run's control
+    /// group: the process tree used more than the memory limit.
+    MemoryLimit,
+}
+
+impl Ending {
+    /// Whether the runner ended the program for a limit or Ctrl-C.
+    fn is_a_limit(&self) -> bool {
+        matches!(
+            self,
+            Ending::TimedOut | Ending::OutputLimit(_) | Ending::Interrupted
+        )
+    }
 }
 
 /// Everything observed about one run.
@@ -66,7 +93,25 @@ pub struct RunOutcome {
     /// Captured stderr, at most the cap.
     pub stderr: Vec<u8>,
     pub elapsed: Duration,
+    /// How the program was contained.
+    pub isolation: Isolation,
 }
+
+/// How much memory a program may use beyond the exercise's own limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryCap {
+    /// The exercise's `memory_limit_mb`, as it is.
+    Program,
+    /// Under valgrind, whose shadow memory and own heap need room too:
+    /// twice the limit plus [`VALGRIND_OVERHEAD_MB`].
+    UnderValgrind,
+}
+
+/// valgrind's own memory, on top of twice the program's limit.
+pub const VALGRIND_OVERHEAD_MB: u64 = 512;
+/// Processes a program may have at once, itself included.
+pub const MAX_PROCESSES: u64 = 256;
+const MIB: u64 = 1024 * 1024;
 
 /// What to start: a built exercise, or a tool (valgrind) wrapping it.
 #[derive(Debug, Clone)]
@@ -74,13 +119,15 @@ pub struct Invocation {
     pub program: PathBuf,
     pub args: Vec<OsString>,
     pub env: Vec<(OsString, OsString)>,
-    /// Apply the memory cap; off for tools that reserve address space
-    /// themselves, as valgrind does.
-    pub cap_memory: bool,
-    /// Descriptors the program inherits at the same numbers (the heap
-    /// report channel). The runner opens them close-on-exec; only this
-    /// child gets them.
-    pub inherit_fds: Vec<RawFd>,
+    /// How the memory limit applies.
+    pub memory: MemoryCap,
+    /// Descriptors the program inherits under the same numbers (report
+    /// channels), through the sandbox too. The caller keeps them open
+    /// until [`run`] returns.
+    pub keep_fds: Vec<RawFd>,
+    /// What the program sees of the file system under namespace
+    /// isolation; its working directory is always writable.
+    pub view: View,
 }
 
 impl Invocation {
@@ -90,112 +137,244 @@ impl Invocation {
             program: program.to_path_buf(),
             args: Vec::new(),
             env: Vec::new(),
-            cap_memory: true,
-            inherit_fds: Vec::new(),
+            memory: MemoryCap::Program,
+            keep_fds: Vec::new(),
+            view: View::default(),
+        }
+    }
+
+    /// The memory cap in bytes, for one process or the whole tree.
+    fn memory_bytes(&self, limits: &Limits) -> u64 {
+        let mb = match self.memory {
+            MemoryCap::Program => limits.memory_limit_mb,
+            MemoryCap::UnderValgrind => limits
+                .memory_limit_mb
+                .saturating_mul(2)
+                .saturating_add(VALGRIND_OVERHEAD_MB),
+        };
+        mb.saturating_mul(MIB)
+    }
+}
+
+/// Why a program could not be run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("cannot start {}", program.display())]
+    Start {
+        program: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("lost track of the program")]
+    Wait(#[source] io::Error),
+    #[error(transparent)]
+    Isolation(#[from] IsolationUnavailable),
+}
+
+/// Runs the invocation in `cwd` with stdin closed, under `limits`, as
+/// isolated as the machine allows (see [`crate::sandbox`]).
+pub fn run(invocation: &Invocation, cwd: &Path, limits: &Limits) -> Result<RunOutcome, ExecError> {
+    let cgroup = Cgroup::create(GroupLimits {
+        memory_bytes: invocation.memory_bytes(limits),
+        processes: MAX_PROCESSES,
+    });
+    loop {
+        let isolation = sandbox::level()?;
+        let started = start(invocation, cwd, limits, isolation, cgroup.as_ref())?;
+        match finish(started, limits, cgroup.as_ref())? {
+            Finished::Ran(outcome) => {
+                sandbox::note_used(isolation);
+                return Ok(outcome);
+            }
+            Finished::SetupFailed(reason) => sandbox::fall_back(reason),
         }
     }
 }
 
-/// Runs the invocation in `cwd` with stdin closed, under `limits`.
-pub fn run(invocation: &Invocation, cwd: &Path, limits: &Limits) -> io::Result<RunOutcome> {
-    let mut command = Command::new(&invocation.program);
-    command
-        .args(&invocation.args)
-        .envs(invocation.env.iter().map(|(k, v)| (k, v)))
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Keep panics short and stable; learners can rerun by hand for backtraces.
-        .env("RUST_BACKTRACE", "0")
-        .process_group(0);
-    let address_space = invocation
-        .cap_memory
-        .then(|| limits.memory_limit_mb.saturating_mul(1024 * 1024));
-    let inherit = invocation.inherit_fds.clone();
-    // SAFETY: the closure runs between fork and exec and only calls fcntl
-    // and setrlimit, which are async-signal-safe; it only reads memory
-    // allocated before the fork, and takes no locks.
-    unsafe {
-        command.pre_exec(move || {
-            keep_open(&inherit)?;
-            limit_resources(address_space)
-        });
-    }
-    let start = Instant::now();
-    let mut child = command.spawn()?;
-    let pgid = child.id() as libc::pid_t;
-    let overflow = Arc::new(OverflowFlags::default());
-    let cap = usize::try_from(limits.max_output_bytes).unwrap_or(usize::MAX);
-    let stdout = drain(child.stdout.take(), cap, Stream::Stdout, &overflow);
-    let stderr = drain(child.stderr.take(), cap, Stream::Stderr, &overflow);
+/// A started program (or supervisor) and what is needed to watch it.
+struct Started {
+    launched: Launched,
+    isolation: Isolation,
+    program: PathBuf,
+    start: Instant,
+}
 
-    let ending = supervise(&mut child, pgid, limits.timeout, &overflow, start);
-    // Kill whatever the program left behind in its group (grandchildren
-    // included) so that it cannot hold our pipes open or outlive the run.
-    kill_group(pgid);
-    let elapsed = start.elapsed();
-    Ok(RunOutcome {
-        ending: ending?,
-        stdout: collect(stdout),
-        stderr: collect(stderr),
-        elapsed,
+/// How a started run ended.
+enum Finished {
+    Ran(RunOutcome),
+    /// The namespaces could not be set up; the program never started.
+    SetupFailed(String),
+}
+
+fn start(
+    invocation: &Invocation,
+    cwd: &Path,
+    limits: &Limits,
+    isolation: Isolation,
+    cgroup: Option<&Cgroup>,
+) -> Result<Started, ExecError> {
+    let mut view = invocation.view.clone();
+    view.writable.push(cwd.to_path_buf());
+    let launch = Launch {
+        program: &invocation.program,
+        args: &invocation.args,
+        cwd,
+        view,
+        rlimits: Rlimits {
+            address_space: Some(invocation.memory_bytes(limits)),
+            file_size: Some(limits.max_file_bytes),
+            processes: process_limit(isolation),
+        },
+        inherit: &invocation.keep_fds,
+        network: false,
+        cgroup,
+    };
+    let start = Instant::now();
+    let launched = launch
+        .spawn(isolation, |command| {
+            command
+                .envs(invocation.env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                // Keep panics short and stable; learners can rerun by hand
+                // for backtraces.
+                .env("RUST_BACKTRACE", "0");
+            if isolation == Isolation::Namespaces {
+                // Temporary files go to the run directory, the only
+                // writable place.
+                command.env("TMPDIR", cwd);
+            }
+        })
+        .map_err(|source| ExecError::Start {
+            program: invocation.program.clone(),
+            source,
+        })?;
+    if isolation == Isolation::ProcessGroup {
+        interrupt::ignore_signals_from(launched.pgid);
+    }
+    Ok(Started {
+        launched,
+        isolation,
+        program: invocation.program.clone(),
+        start,
     })
 }
 
-/// Clears close-on-exec on `fds`; runs in the child before exec.
-fn keep_open(fds: &[RawFd]) -> io::Result<()> {
-    for &fd in fds {
-        // SAFETY: fcntl on a descriptor number has no memory-safety
-        // preconditions; a closed one just fails.
-        if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } == -1 {
-            return Err(io::Error::last_os_error());
-        }
+/// Watches a started run to its end and says how it ended.
+fn finish(
+    started: Started,
+    limits: &Limits,
+    cgroup: Option<&Cgroup>,
+) -> Result<Finished, ExecError> {
+    let overflow = Arc::new(OverflowFlags::default());
+    let cap = usize::try_from(limits.max_output_bytes).unwrap_or(usize::MAX);
+    let Launched {
+        mut child,
+        pgid,
+        status,
+    } = started.launched;
+    let stdout = drain(child.stdout.take(), cap, Stream::Stdout, &overflow);
+    let stderr = drain(child.stderr.take(), cap, Stream::Stderr, &overflow);
+    let waiter = Waiter::new(child);
+    let ending = supervise(&waiter, pgid, limits.timeout, &overflow, started.start);
+    // Kill whatever the program left behind in its group (grandchildren
+    // included) so that it cannot hold our pipes open or outlive the run.
+    kill_group(pgid);
+    if let Some(cgroup) = cgroup {
+        cgroup.kill_all();
     }
-    Ok(())
+    interrupt::ignore_signals_from(Pid::from_raw(0));
+    let elapsed = started.start.elapsed();
+    let mut ending = ending.map_err(ExecError::Wait)?;
+    match reported_ending(&launch::report(status), &ending) {
+        Report::Ending(reported) => ending = reported,
+        Report::SetupFailed(reason) => return Ok(Finished::SetupFailed(reason)),
+        Report::ExecFailed(errno) => {
+            return Err(ExecError::Start {
+                program: started.program,
+                source: io::Error::from_raw_os_error(errno),
+            });
+        }
+        Report::Nothing => {}
+    }
+    if cgroup.is_some_and(Cgroup::oom_killed) && !ending.is_a_limit() {
+        ending = Ending::MemoryLimit;
+    }
+    Ok(Finished::Ran(RunOutcome {
+        ending,
+        stdout: collect(stdout),
+        stderr: collect(stderr),
+        elapsed,
+        isolation: started.isolation,
+    }))
 }
 
-/// Sets the child's resource limits; runs in the child before exec.
-/// Without a cap, the inherited address-space limit is left alone (raising
-/// it could fail for an unprivileged user).
-fn limit_resources(address_space: Option<u64>) -> io::Result<()> {
-    let set = |resource, value: u64| {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: `limit` is a valid, writable rlimit for the call.
-        if unsafe { libc::getrlimit(resource, &mut limit) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // Never above the inherited hard limit: only root may raise it.
-        let value = (value as libc::rlim_t).min(limit.rlim_max);
-        limit.rlim_cur = value;
-        limit.rlim_max = value;
-        // SAFETY: `limit` is a valid rlimit for the duration of the call.
-        if unsafe { libc::setrlimit(resource, &limit) } == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
-    };
-    if let Some(bytes) = address_space {
-        set(libc::RLIMIT_AS, bytes)?;
+/// What the supervisor's messages say, given how the supervisor ended.
+enum Report {
+    Ending(Ending),
+    SetupFailed(String),
+    ExecFailed(i32),
+    Nothing,
+}
+
+fn reported_ending(messages: &[Message], supervisor: &Ending) -> Report {
+    let reported = messages.first().map(|m| match m {
+        Message::SetupFailed(reason) => Report::SetupFailed(reason.clone()),
+        Message::ExecFailed(errno) => Report::ExecFailed(*errno),
+        Message::Exited(code) => Report::Ending(Ending::Exited(*code)),
+        Message::Signaled(signal) => Report::Ending(Ending::Signaled(*signal)),
+    });
+    match (supervisor, reported) {
+        // The runner's own verdicts (timeout, output, Ctrl-C) stand.
+        (Ending::Exited(_) | Ending::Signaled(_), Some(report)) => report,
+        _ => Report::Nothing,
     }
-    // A crashing exercise should not litter the workspace with core files.
-    set(libc::RLIMIT_CORE, 0)
+}
+
+/// The process-count limit for RLIMIT_NPROC. Inside a user namespace it
+/// counts the sandbox's processes only; outside, every process of the
+/// user, so the ones already running are added. Root is exempt either way.
+fn process_limit(isolation: Isolation) -> Option<u64> {
+    let uid = nix::unistd::getuid();
+    if uid.is_root() {
+        return None;
+    }
+    match isolation {
+        Isolation::Namespaces => Some(MAX_PROCESSES),
+        Isolation::ProcessGroup => Some(processes_of(uid.as_raw()) + MAX_PROCESSES),
+    }
+}
+
+/// How many processes `uid` runs now.
+fn processes_of(uid: u32) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return 0;
+    };
+    let count = entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
+        .count();
+    count as u64
 }
 
 /// Waits for the child while enforcing the clock, the output cap and Ctrl-C.
 fn supervise(
-    child: &mut Child,
-    pgid: libc::pid_t,
+    child: &Waiter,
+    pgid: Pid,
     timeout: Duration,
     overflow: &OverflowFlags,
     start: Instant,
 ) -> io::Result<Ending> {
     loop {
-        if let Some(status) = child.try_wait()? {
+        if let Some(status) = child.wait_for(POLL) {
+            let status = status?;
             // Finishing after the deadline is still a timeout.
             return Ok(if start.elapsed() > timeout {
                 Ending::TimedOut
@@ -219,7 +398,6 @@ fn supervise(
             child.wait()?;
             return Ok(cause);
         }
-        thread::sleep(POLL);
     }
 }
 
@@ -232,11 +410,8 @@ fn ending_of(status: ExitStatus) -> Ending {
 }
 
 /// Sends SIGKILL to a whole process group; a group already gone is fine.
-pub fn kill_group(pgid: libc::pid_t) {
-    // SAFETY: killpg has no memory-safety preconditions.
-    unsafe {
-        libc::killpg(pgid, libc::SIGKILL);
-    }
+pub fn kill_group(pgid: Pid) {
+    let _ = killpg(pgid, Signal::SIGKILL);
 }
 
 /// Which stream, if any, went over its cap first.
@@ -305,4 +480,56 @@ fn drain<R: Read + Send + 'static>(
 /// that escaped with setsid) still holds the pipe open.
 fn collect(rx: mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
     rx.recv_timeout(DRAIN_GRACE).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ending(report: Report) -> Option<Ending> {
+        match report {
+            Report::Ending(ending) => Some(ending),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_supervisors_report_gives_the_ending() {
+        let done = Ending::Exited(0);
+        let signaled = [Message::Signaled(11)];
+        assert_eq!(
+            ending(reported_ending(&signaled, &done)),
+            Some(Ending::Signaled(11))
+        );
+        let exited = [Message::Exited(3)];
+        assert_eq!(
+            ending(reported_ending(&exited, &done)),
+            Some(Ending::Exited(3))
+        );
+        // The runner's own verdicts stand over whatever was reported.
+        assert!(matches!(
+            reported_ending(&exited, &Ending::TimedOut),
+            Report::Nothing
+        ));
+        assert!(matches!(
+            reported_ending(&[Message::SetupFailed("x".into())], &done),
+            Report::SetupFailed(_)
+        ));
+        assert!(matches!(reported_ending(&[], &done), Report::Nothing));
+    }
+
+    #[test]
+    fn valgrind_gets_room_for_its_shadow_memory() {
+        let limits = Limits {
+            memory_limit_mb: 100,
+            ..Limits::default()
+        };
+        let mut invocation = Invocation::program(Path::new("x"));
+        assert_eq!(invocation.memory_bytes(&limits), 100 * MIB);
+        invocation.memory = MemoryCap::UnderValgrind;
+        assert_eq!(
+            invocation.memory_bytes(&limits),
+            (200 + VALGRIND_OVERHEAD_MB) * MIB
+        );
+    }
 }

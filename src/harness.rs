@@ -5,19 +5,34 @@
 //! they are built, so that one Cargo call can build many in parallel.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, killpg};
 
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::course::{Course, Exercise, Probe, Variant, module_name};
+pub use crate::build_limits::BuildLimit;
+use crate::build_limits::{
+    BUILD_GROUP_FILE, BuildWait, read_stderr, stop_orphaned_build, wait_for_build,
+};
+use crate::course::{Course, Exercise, Limits, Probe, Variant, module_name};
 use crate::heap;
 use crate::lints;
+use crate::sandbox::launch::{self, Launch, Launched};
+use crate::sandbox::protocol::Message;
+use crate::sandbox::rlimits::Rlimits;
+use crate::sandbox::{Isolation, IsolationUnavailable, View};
+use crate::workspace::Workspace;
 
 /// The result of asking Cargo to build one exercise.
 #[derive(Debug)]
@@ -38,6 +53,8 @@ pub enum BuildOutcome {
     },
     /// It compiles, but denied lints fired; their rendered messages.
     Lint(String),
+    /// The compiler was stopped by a build limit.
+    LimitHit(BuildLimit),
 }
 
 /// One binary of the harness: a variant's program, or one of the
@@ -115,6 +132,13 @@ pub enum HarnessError {
     Cargo { stderr: String },
     #[error("build interrupted")]
     Interrupted,
+    #[error(transparent)]
+    Isolation(#[from] IsolationUnavailable),
+    #[error(
+        "cargo waited {} s for a lock on {}: another build is using it (one left running by a killed memlings?); stop it and check again",
+        waited.as_secs(), dir.display()
+    )]
+    Locked { dir: PathBuf, waited: Duration },
 }
 
 /// The harness project of one course.
@@ -156,7 +180,17 @@ impl<'a> Harness<'a> {
         let mut bins: Vec<String> = targets.iter().map(Target::bin).collect();
         bins.sort();
         bins.dedup();
-        let (mut messages, mut stderr) = self.cargo_build(&bins, color, first_build)?;
+        let job = BuildJob {
+            bins: &bins,
+            learner_only: targets.iter().all(|t| t.variant == Variant::Learner),
+            color,
+            first_build,
+            limits: &limits_of(targets),
+        };
+        let (mut messages, mut stderr) = match self.cargo_build(&job)? {
+            CargoEnd::Finished(messages, stderr) => (messages, stderr),
+            CargoEnd::Limit(limit) => return Ok(limit_hit(targets, limit)),
+        };
         if messages.values().all(Messages::is_empty)
             && !messages.values().any(|m| m.executable.is_some())
             && stderr.contains("clippy-driver")
@@ -164,16 +198,28 @@ impl<'a> Harness<'a> {
             // The driver is there but cannot run (a rustup proxy without
             // the component): build without lints.
             lints::turn_off();
-            (messages, stderr) = self.cargo_build(&bins, color, first_build)?;
+            (messages, stderr) = match self.cargo_build(&job)? {
+                CargoEnd::Finished(messages, stderr) => (messages, stderr),
+                CargoEnd::Limit(limit) => return Ok(limit_hit(targets, limit)),
+            };
         }
         let conflicts = self.own_allocator_conflicts(targets, &messages, &accounted)?;
         if !conflicts.is_empty() {
             // Those programs install their own global allocator, so they
             // run unaccounted; remembered until their sources change.
             accounted = self.prepare(targets)?.1;
-            let (again, err) = self.cargo_build(&conflicts, color, false)?;
-            messages.extend(again);
-            stderr = err;
+            let again = BuildJob {
+                bins: &conflicts,
+                first_build: false,
+                ..job
+            };
+            match self.cargo_build(&again)? {
+                CargoEnd::Finished(found, err) => {
+                    messages.extend(found);
+                    stderr = err;
+                }
+                CargoEnd::Limit(limit) => return Ok(limit_hit(targets, limit)),
+            }
         }
         if crate::interrupt::requested() {
             return Err(HarnessError::Interrupted);
@@ -259,99 +305,158 @@ impl<'a> Harness<'a> {
         Ok(bins)
     }
 
-    /// Runs `cargo build --keep-going` for the bins; returns each bin's
-    /// JSON messages, and Cargo's stderr (for failures before compiling).
-    fn cargo_build(
+    /// Runs `cargo build --keep-going` for the bins under the build
+    /// limits, as isolated as learner programs are: in namespaces where
+    /// `expected/`, `.memlings/` (but the harness) and, for the learner's
+    /// code, `solutions/` are hidden, so that no macro can read them at
+    /// compile time. Stops at once on Ctrl-C.
+    fn cargo_build(&self, job: &BuildJob<'_>) -> Result<CargoEnd, HarnessError> {
+        loop {
+            let level = crate::sandbox::level()?;
+            match self.cargo_attempt(job, level)? {
+                Attempted::Done(end) => {
+                    crate::sandbox::note_used(level);
+                    return Ok(end);
+                }
+                Attempted::SetupFailed(reason) => crate::sandbox::fall_back(reason),
+            }
+        }
+    }
+
+    fn cargo_attempt(
         &self,
-        bins: &[String],
-        color: bool,
-        first_build: bool,
-    ) -> Result<(HashMap<String, Messages>, String), HarnessError> {
-        let format = match color {
+        job: &BuildJob<'_>,
+        level: Isolation,
+    ) -> Result<Attempted, HarnessError> {
+        let limits = job.limits;
+        let timeout = limits.build_timeout;
+        let format = match job.color {
             true => "json-diagnostic-rendered-ansi",
             false => "json",
         };
-        let mut command = Command::new(cargo());
-        command
-            .arg("build")
-            .arg("--manifest-path")
-            .arg(self.dir.join("Cargo.toml"))
-            .args(bins.iter().flat_map(|bin| ["--bin", bin]))
-            .args(["--keep-going", "--message-format", format])
-            .env("CARGO_TARGET_DIR", self.dir.join("target"));
-        if let Some(driver) = lints::wrapper() {
-            command.env("RUSTC_WORKSPACE_WRAPPER", driver);
+        let memory_bytes = limits.build_memory_limit_mb.saturating_mul(1024 * 1024);
+        let group_file = self.dir.join(BUILD_GROUP_FILE);
+        stop_orphaned_build(&group_file, &self.dir);
+        let tmp = self.dir.join("tmp");
+        fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
+        let mut args: Vec<OsString> = vec![
+            "build".into(),
+            "--manifest-path".into(),
+            self.dir.join("Cargo.toml").into(),
+        ];
+        for bin in job.bins {
+            args.push("--bin".into());
+            args.push(bin.into());
         }
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| HarnessError::CargoMissing { source })?;
-        // Drain stderr on its own thread so neither pipe can fill and block.
-        let stderr = child.stderr.take().map(|mut pipe| {
-            thread::spawn(move || {
-                let mut text = String::new();
-                let _ = pipe.read_to_string(&mut text);
-                text
+        args.extend(["--keep-going", "--message-format", format].map(OsString::from));
+        let cargo = cargo();
+        let launch = Launch {
+            program: Path::new(&cargo),
+            args: &args,
+            cwd: &self.dir,
+            view: self.build_view(job.learner_only),
+            // Per process: joining a control group costs a kernel grace
+            // period (~15 ms) per spawn, too much for every build.
+            rlimits: Rlimits {
+                address_space: Some(memory_bytes),
+                ..Rlimits::default()
+            },
+            inherit: &[],
+            network: true,
+            cgroup: None,
+        };
+        let wrapper = lints::wrapper();
+        let Launched {
+            mut child,
+            pgid,
+            status,
+        } = launch
+            .spawn(level, |command| {
+                command
+                    .env("CARGO_TARGET_DIR", self.dir.join("target"))
+                    .env("TMPDIR", &tmp)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+                if let Some(driver) = wrapper {
+                    command.env("RUSTC_WORKSPACE_WRAPPER", driver);
+                }
             })
-        });
-        let messages = child
+            .map_err(|source| HarnessError::CargoMissing { source })?;
+        // Only a record for the next run; losing it loses only that.
+        let _ = fs::write(&group_file, pgid.to_string());
+        let blocked = Arc::new(AtomicBool::new(false));
+        let stderr = child.stderr.take().map(|pipe| read_stderr(pipe, &blocked));
+        let first_build = job.first_build;
+        let stdout = child
             .stdout
             .take()
-            .map(|out| self.read_messages(out, first_build))
-            .unwrap_or_default();
-        child
-            .wait()
-            .map_err(|source| HarnessError::CargoMissing { source })?;
+            .map(|out| thread::spawn(move || read_messages(out, first_build)));
+        let waited = wait_for_build(child, pgid, timeout);
+        let _ = killpg(pgid, Signal::SIGKILL);
+        let _ = fs::remove_file(&group_file);
+        let messages = stdout.and_then(|t| t.join().ok()).unwrap_or_default();
         let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
-        Ok((messages, stderr))
+        // rustc's own words when memory runs out under RLIMIT_AS: an
+        // allocation that failed, or a file it could not read into memory.
+        let out_of_memory = (stderr.contains("memory allocation of") && stderr.contains("failed"))
+            || messages
+                .values()
+                .flat_map(|m| &m.errors)
+                .any(|e| e.contains(": out of memory"));
+        let success = match waited {
+            BuildWait::Interrupted => return Err(HarnessError::Interrupted),
+            BuildWait::TimedOut if blocked.load(Ordering::SeqCst) => {
+                return Err(HarnessError::Locked {
+                    dir: self.dir.join("target"),
+                    waited: timeout,
+                });
+            }
+            BuildWait::TimedOut => {
+                return Ok(Attempted::Done(CargoEnd::Limit(BuildLimit::Time {
+                    limit_ms: timeout.as_millis(),
+                })));
+            }
+            BuildWait::Exited(success) => match launch::report(status).first() {
+                Some(Message::SetupFailed(reason)) => {
+                    return Ok(Attempted::SetupFailed(reason.clone()));
+                }
+                Some(Message::ExecFailed(errno)) => {
+                    return Err(HarnessError::CargoMissing {
+                        source: std::io::Error::from_raw_os_error(*errno),
+                    });
+                }
+                Some(Message::Exited(code)) => *code == 0,
+                Some(Message::Signaled(_)) => false,
+                None => success,
+            },
+        };
+        Ok(Attempted::Done(match success {
+            false if out_of_memory => CargoEnd::Limit(BuildLimit::Memory {
+                limit_mb: limits.build_memory_limit_mb,
+            }),
+            _ => CargoEnd::Finished(messages, stderr),
+        }))
     }
 
-    /// Reads Cargo's JSON messages into each bin's, reporting dependency
-    /// progress on the first build.
-    fn read_messages(&self, out: impl Read, first_build: bool) -> HashMap<String, Messages> {
-        let mut found: HashMap<String, Messages> = HashMap::new();
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let Ok(CargoMessage {
-                reason,
-                message,
-                executable,
-                target: Some(target),
-            }) = serde_json::from_str::<CargoMessage>(&line)
-            else {
-                continue;
-            };
-            match (reason.as_str(), message, executable) {
-                // The counter's crate is memlings' business, not the learner's.
-                ("compiler-message", _, _) if target.name == COUNTER_CRATE => {}
-                ("compiler-message", Some(m), _) => {
-                    let bin = found.entry(target.name).or_default();
-                    match m.level.as_str() {
-                        "error" => bin.add_error(m),
-                        // Span-less warnings are summaries ("1 warning emitted").
-                        "warning" if !m.spans.is_empty() => {
-                            bin.warnings.push(m.rendered.unwrap_or_default());
-                        }
-                        _ => {}
-                    }
-                }
-                ("compiler-artifact", _, Some(exe)) => {
-                    found.entry(target.name).or_default().executable = Some(exe);
-                }
-                // Build scripts are an implementation detail of a crate,
-                // and the counter one of memlings.
-                ("compiler-artifact", _, None)
-                    if first_build
-                        && target.kind != ["custom-build"]
-                        && target.name != COUNTER_CRATE =>
-                {
-                    eprintln!("  compiled {}", target.name);
-                }
-                _ => {}
-            }
+    /// What a build may see: the course without its expected outputs, the
+    /// runner's files but the harness, and (for the learner's code alone)
+    /// the solutions; it may write only the harness and Cargo's home.
+    fn build_view(&self, learner_only: bool) -> View {
+        let workspace = Workspace::new(&self.course.root);
+        let solutions = self.course.root.join("solutions");
+        let hidden = workspace
+            .hidden_from_programs(&self.course.root)
+            .into_iter()
+            .filter(|dir| learner_only || *dir != solutions)
+            .collect();
+        let mut writable = vec![self.dir.clone()];
+        writable.extend(cargo_home().filter(|home| home.is_dir()));
+        View {
+            hidden,
+            shown: Vec::new(),
+            writable,
         }
-        found
     }
 
     /// Writes the manifest, the counter's crate and the crate roots of the
@@ -543,6 +648,103 @@ impl<'a> Harness<'a> {
             (None, None) => self.course.module_display(exercise, target.variant),
         }
     }
+}
+
+/// Reads Cargo's JSON messages into each bin's, reporting dependency
+/// progress on the first build.
+fn read_messages(out: impl Read, first_build: bool) -> HashMap<String, Messages> {
+    let mut found: HashMap<String, Messages> = HashMap::new();
+    for line in BufReader::new(out).lines().map_while(Result::ok) {
+        let Ok(CargoMessage {
+            reason,
+            message,
+            executable,
+            target: Some(target),
+        }) = serde_json::from_str::<CargoMessage>(&line)
+        else {
+            continue;
+        };
+        match (reason.as_str(), message, executable) {
+            // The counter's crate is memlings' business, not the learner's.
+            ("compiler-message", _, _) if target.name == COUNTER_CRATE => {}
+            ("compiler-message", Some(m), _) => {
+                let bin = found.entry(target.name).or_default();
+                match m.level.as_str() {
+                    "error" => bin.add_error(m),
+                    // Span-less warnings are summaries ("1 warning emitted").
+                    "warning" if !m.spans.is_empty() => {
+                        bin.warnings.push(m.rendered.unwrap_or_default());
+                    }
+                    _ => {}
+                }
+            }
+            ("compiler-artifact", _, Some(exe)) => {
+                found.entry(target.name).or_default().executable = Some(exe);
+            }
+            // Build scripts are an implementation detail of a crate,
+            // and the counter one of memlings.
+            ("compiler-artifact", _, None)
+                if first_build
+                    && target.kind != ["custom-build"]
+                    && target.name != COUNTER_CRATE =>
+            {
+                eprintln!("  compiled {}", target.name);
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The build limits for a set of targets: their exercise's (a build
+/// holds one exercise's targets).
+fn limits_of(targets: &[Target<'_>]) -> Limits {
+    targets
+        .first()
+        .map(|t| t.exercise.limits)
+        .unwrap_or_default()
+}
+
+/// Every target stopped by the same build limit.
+fn limit_hit(targets: &[Target<'_>], limit: BuildLimit) -> Vec<BuildOutcome> {
+    targets
+        .iter()
+        .map(|_| BuildOutcome::LimitHit(limit))
+        .collect()
+}
+
+/// One build to run.
+#[derive(Clone, Copy)]
+struct BuildJob<'a> {
+    bins: &'a [String],
+    /// Only the learner's code is built, so the solutions stay hidden.
+    learner_only: bool,
+    color: bool,
+    first_build: bool,
+    limits: &'a Limits,
+}
+
+/// One try at a build at a given isolation level.
+enum Attempted {
+    Done(CargoEnd),
+    /// The namespaces could not be set up; cargo never started.
+    SetupFailed(String),
+}
+
+/// Cargo's home: `CARGO_HOME`, or `~/.cargo`.
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .and_then(|path| path.canonicalize().ok())
+}
+
+/// How a cargo build ended.
+enum CargoEnd {
+    /// Cargo finished by itself: each bin's JSON messages, and its stderr
+    /// (for failures before compiling).
+    Finished(HashMap<String, Messages>, String),
+    Limit(BuildLimit),
 }
 
 /// Where the counter's crate lives inside the harness.

@@ -2,6 +2,7 @@
 
 use crate::course::{Limits, Probe};
 use crate::exec::{Ending, RunOutcome, Stream};
+pub use crate::harness::BuildLimit;
 use crate::harness::BuildOutcome;
 use crate::heap::{HeapLimits, HeapViolation, LayoutViolation, ReportProblem, ResourceViolation};
 use crate::heap_channel::Received;
@@ -32,8 +33,13 @@ pub enum Verdict {
     Timeout { limit_ms: u128 },
     /// Printed more than the cap on a stream.
     OutputLimit { stream: Stream, limit_bytes: u64 },
-    /// An allocation failed under the memory cap.
+    /// An allocation failed under the memory cap, or the process tree
+    /// used more than it together.
     MemoryLimit { limit_mb: u64 },
+    /// A file grew past `max_file_bytes`.
+    FileLimit { limit_bytes: u64 },
+    /// The compiler ran past its time or memory limit.
+    BuildLimit(BuildLimit),
     /// Correct output, but a heap figure over the course's limit.
     HeapLimit(HeapViolation),
     /// Correct output, but file descriptors or mappings left open.
@@ -77,6 +83,8 @@ impl Verdict {
             Verdict::Timeout { .. } => "timeout",
             Verdict::OutputLimit { .. } => "output limit",
             Verdict::MemoryLimit { .. } => "memory limit",
+            Verdict::FileLimit { .. } => "file limit",
+            Verdict::BuildLimit(_) => "build limit",
             Verdict::HeapLimit(_) => "heap limit",
             Verdict::ResourceLeak(_) => "resource leak",
             Verdict::LayoutMismatch { .. } => "layout mismatch",
@@ -198,6 +206,8 @@ pub fn probe(probe: &Probe, build: &BuildOutcome) -> Option<Verdict> {
     let (compiled, found_codes) = match build {
         BuildOutcome::CompileError { codes, .. } if codes.contains(&probe.error) => return None,
         BuildOutcome::CompileError { codes, .. } => (false, codes.clone()),
+        // The compiler gave up before it could tell.
+        BuildOutcome::LimitHit(_) => (false, Vec::new()),
         // Only a lint stopped it: the type system let it through.
         BuildOutcome::Built { .. } | BuildOutcome::Lint(_) => (true, Vec::new()),
     };
@@ -227,8 +237,14 @@ fn judge_run(outcome: &RunOutcome, stderr: &str, expected: &str, limits: &Limits
             limit_bytes: limits.max_output_bytes,
         },
         Ending::Interrupted => Verdict::Interrupted,
+        Ending::MemoryLimit => Verdict::MemoryLimit {
+            limit_mb: limits.memory_limit_mb,
+        },
         _ if is_allocation_failure(stderr) => Verdict::MemoryLimit {
             limit_mb: limits.memory_limit_mb,
+        },
+        Ending::Signaled(libc::SIGXFSZ) => Verdict::FileLimit {
+            limit_bytes: limits.max_file_bytes,
         },
         Ending::Signaled(signal) => Verdict::Crash {
             signal,
@@ -432,6 +448,7 @@ pub fn signal_name(signal: i32) -> String {
         libc::SIGINT => "SIGINT",
         libc::SIGPIPE => "SIGPIPE",
         libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
         _ => return format!("signal {signal}"),
     };
     name.to_owned()
@@ -440,13 +457,16 @@ pub fn signal_name(signal: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heap::{FreeOp, HeapReport, LayoutFigures, Leaked};
+    use crate::heap::{FreeOp, HeapReport, LayoutFigures, Leaked, Resource};
     use std::time::Duration;
 
     const HELD: Limits = Limits {
         timeout: Duration::from_millis(100),
         max_output_bytes: 10,
         memory_limit_mb: 64,
+        max_file_bytes: 1000,
+        build_timeout: Duration::from_secs(1),
+        build_memory_limit_mb: 100,
     };
 
     fn judge(outcome: &RunOutcome, expected: &str, limits: Limits) -> Verdict {
@@ -465,6 +485,7 @@ mod tests {
             stdout: stdout.as_bytes().to_vec(),
             stderr: stderr.as_bytes().to_vec(),
             elapsed: Duration::ZERO,
+            isolation: crate::sandbox::Isolation::ProcessGroup,
         }
     }
 

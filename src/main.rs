@@ -4,8 +4,12 @@
 //! Data flows through one module per stage: `course` loads and validates the
 //! definition, `harness` builds an exercise, `exec` runs it under limits,
 //! `judge` turns the run into a `Verdict`, and `report` words it for a person.
+//! `sandbox` contains builds and runs; the same binary, started with the
+//! hidden first argument `__sandbox`, is the supervisor of one contained
+//! process.
 
 mod attempt;
+mod build_limits;
 mod cli;
 mod commands;
 mod course;
@@ -19,6 +23,7 @@ mod judge;
 mod lints;
 mod memcheck;
 mod report;
+mod sandbox;
 mod solutions;
 mod state;
 mod terminal;
@@ -36,10 +41,20 @@ use commands::Outcome;
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
+    let mut args = std::env::args_os();
+    if args.nth(1).is_some_and(|a| a == sandbox::SUBCOMMAND) {
+        // Hidden: this binary re-executed as a learner program's supervisor.
+        sandbox::supervisor::main(args);
+    }
+    sandbox::close_inherited_fds();
+    sandbox::protect_runner();
     let cli = Cli::parse();
     let color = configure_color(cli.global.color);
     if let Err(e) = interrupt::install() {
-        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+        eprintln!("warning: cannot install the signal handlers: {e}");
+    }
+    if cli.global.require_isolation {
+        sandbox::require();
     }
     match commands::dispatch(cli.command, cli.global.course, color) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -55,7 +70,7 @@ fn main() -> ExitCode {
 
 fn interrupted() -> ExitCode {
     eprintln!("interrupted");
-    ExitCode::from(interrupt::EXIT_CODE as u8)
+    ExitCode::from(interrupt::exit_code())
 }
 
 /// Applies `--color` and NO_COLOR; returns whether color is on.

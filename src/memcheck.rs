@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::exec::Invocation;
+use crate::exec::{Invocation, MemoryCap};
 use crate::harness::RENAMED_MAIN;
 
 /// Exit status valgrind uses when it found errors (chosen to be unusual).
@@ -41,11 +41,9 @@ pub fn invocation(exe: &Path) -> Invocation {
     args.push(format!("--error-exitcode={ERROR_EXIT_CODE}").into());
     args.push(exe.into());
     Invocation {
-        program: "valgrind".into(),
         args,
-        env: Vec::new(),
-        cap_memory: false,
-        inherit_fds: Vec::new(),
+        memory: MemoryCap::UnderValgrind,
+        ..Invocation::program(Path::new("valgrind"))
     }
 }
 

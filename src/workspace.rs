@@ -53,14 +53,30 @@ impl Workspace {
 
     /// A fresh, empty working directory for one run of an exercise.
     pub fn scratch_dir(&self, exercise: &str) -> Result<PathBuf> {
+        self.clear_scratch_dir(exercise)?;
         let dir = self.root.join("run").join(exercise);
-        if dir.exists() {
-            fs::remove_dir_all(&dir)
-                .with_context(|| format!("cannot clear scratch directory {}", dir.display()))?;
-        }
         fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create scratch directory {}", dir.display()))?;
         Ok(dir)
+    }
+
+    /// Removes the working directory of an exercise's runs and all that a
+    /// program left in it, even read-only directories.
+    pub fn clear_scratch_dir(&self, exercise: &str) -> Result<()> {
+        let dir = self.root.join("run").join(exercise);
+        remove_tree(&dir)
+            .with_context(|| format!("cannot clear scratch directory {}", dir.display()))
+    }
+
+    /// What learner programs must not see of a course: the expected
+    /// outputs, the solutions, and the runner's own directory (state,
+    /// builds, other exercises' binaries).
+    pub fn hidden_from_programs(&self, course_root: &Path) -> Vec<PathBuf> {
+        vec![
+            course_root.join("expected"),
+            course_root.join("solutions"),
+            self.root.clone(),
+        ]
     }
 
     /// Takes the workspace lock, waiting (and saying so) while another
@@ -92,6 +108,41 @@ impl Workspace {
                 }
             }
         }
+    }
+}
+
+/// Removes a directory tree, first making every directory in it writable
+/// and searchable, so that a program's read-only leftovers go too.
+/// Symbolic links are removed, never followed. A missing tree is fine.
+pub fn remove_tree(dir: &Path) -> io::Result<()> {
+    match fs::remove_dir_all(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(_) => {
+            make_writable(dir);
+            fs::remove_dir_all(dir).or_else(|e| match e.kind() {
+                io::ErrorKind::NotFound => Ok(()),
+                _ => Err(e),
+            })
+        }
+        Ok(()) => Ok(()),
+    }
+}
+
+/// Gives the owner full rights on every directory under `dir` (itself
+/// included), not following symbolic links. Errors are left for the
+/// removal to report.
+fn make_writable(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = fs::symlink_metadata(dir) else {
+        return;
+    };
+    if !meta.is_dir() {
+        return;
+    }
+    let mode = meta.permissions().mode() | 0o700;
+    let _ = fs::set_permissions(dir, fs::Permissions::from_mode(mode));
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        make_writable(&entry.path());
     }
 }
 

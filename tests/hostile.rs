@@ -8,14 +8,16 @@ use std::process::Stdio;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use common::{TestCourse, process_gone, spawn_cmd, texts};
+use common::{TestCourse, assert_no_survivors, spawn_cmd, texts};
 
-/// Writes the program's pid to `pid` in its cwd (the scratch directory).
-const SAVE_PID: &str = r#"std::fs::write("pid", std::process::id().to_string()).unwrap();"#;
+/// Writes `started` in its cwd (the scratch directory), so that a test can
+/// wait for the program to be running.
+const STARTED: &str = r#"std::fs::write("started", "").unwrap();"#;
 
-/// Every program first records its pid, so each test can check it is gone.
+/// Every program first says it started; tests check that no process of
+/// the course outlives its command.
 fn program(body: &str) -> String {
-    format!("#[allow(unreachable_code, unused)]\nfn main() {{\n{SAVE_PID}\n{body}\n}}\n")
+    format!("#[allow(unreachable_code, unused)]\nfn main() {{\n{STARTED}\n{body}\n}}\n")
 }
 
 /// A one-exercise course named `x` with the given extra TOML.
@@ -32,16 +34,8 @@ fn check(course: &TestCourse) -> (Option<i32>, String, String, Duration) {
     let out = course.cmd(&["check", "x"]).output().unwrap();
     let elapsed = start.elapsed();
     let (stdout, stderr) = texts(&out);
-    if let Ok(text) = fs::read_to_string(course.scratch("x").join("pid")) {
-        let pid = text.trim().parse().unwrap();
-        assert!(process_gone(pid), "program {pid} outlived its check");
-    }
+    assert_no_survivors(course.root());
     (out.status.code(), stdout, stderr, elapsed)
-}
-
-fn pid_in(course: &TestCourse, file: &str) -> u32 {
-    let text = fs::read_to_string(course.scratch("x").join(file)).expect("pid file");
-    text.trim().parse().unwrap()
 }
 
 fn assert_state_intact(course: &TestCourse) {
@@ -55,7 +49,6 @@ fn endless_loop_times_out_and_is_killed() {
     let (code, stdout, _, _) = check(&course);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("timed out after 500 ms"), "{stdout}");
-    assert!(process_gone(pid_in(&course, "pid")));
     // Built already: now the whole command takes the limit plus a margin.
     let (_, stdout, _, elapsed) = check(&course);
     assert!(stdout.contains("timed out after 500 ms"), "{stdout}");
@@ -77,10 +70,9 @@ fn finishing_just_after_the_limit_is_still_a_timeout() {
 
 #[test]
 fn grandchildren_are_killed_with_the_program() {
-    // The child spawns a long sleep, records its pid, prints, and exits.
+    // The child spawns a long sleep, prints, and exits.
     let body = r#"
         let child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
-        std::fs::write("grandchild", child.id().to_string()).unwrap();
         std::mem::forget(child);
         println!("ok");"#;
     let course = course(body, "timeout_ms = 5000");
@@ -90,26 +82,17 @@ fn grandchildren_are_killed_with_the_program() {
         elapsed < Duration::from_secs(5),
         "did not wait for the grandchild: {elapsed:?}"
     );
-    let grandchild = pid_in(&course, "grandchild");
-    sleep(Duration::from_millis(100));
-    assert!(
-        process_gone(grandchild),
-        "grandchild {grandchild} outlived the run"
-    );
 }
 
 #[test]
 fn a_looping_program_and_its_children_die_on_timeout() {
     let body = r#"
         let child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
-        std::fs::write("grandchild", child.id().to_string()).unwrap();
         loop { std::thread::sleep(std::time::Duration::from_millis(10)); }"#;
     let course = course(body, "timeout_ms = 400");
     let (code, stdout, _, _) = check(&course);
     assert_eq!(code, Some(1));
     assert!(stdout.contains("timed out after 400 ms"), "{stdout}");
-    sleep(Duration::from_millis(100));
-    assert!(process_gone(pid_in(&course, "grandchild")));
 }
 
 /// Runs `check x` while sampling the runner's peak RSS (VmHWM) in KiB.
@@ -173,7 +156,7 @@ fn endless_stderr_with_a_large_cap_keeps_the_runner_bounded() {
     let (code, stdout, peak_kib) = check_with_peak_rss(&course);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("on stderr"), "{stdout}");
-    assert!(process_gone(pid_in(&course, "pid")));
+    assert_no_survivors(course.root());
     assert!(peak_kib < 64 * 1024, "runner peak RSS {peak_kib} KiB");
 }
 
@@ -281,9 +264,25 @@ fn interrupt_while_running(args: &[&str]) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let pid_file = course.scratch("x").join("pid");
+    wait_until_started(&course);
+    // SAFETY: plain kill(2) on a child we spawned.
+    unsafe { libc::kill(runner.id() as i32, libc::SIGINT) };
+    let status = runner.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{args:?}");
+    assert_no_survivors(course.root());
+    assert_state_intact(&course);
+    let hints = course.cmd(&["hint", "x"]).output().unwrap();
+    assert!(
+        texts(&hints).0.contains("Hint 2/2"),
+        "the earlier hint level survived"
+    );
+}
+
+/// Waits until the program of `x` has started (or fails after a minute).
+fn wait_until_started(course: &TestCourse) {
+    let started = course.scratch("x").join("started");
     let start = Instant::now();
-    while !pid_file.exists() {
+    while !started.exists() {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "program never started"
@@ -291,21 +290,6 @@ fn interrupt_while_running(args: &[&str]) {
         sleep(Duration::from_millis(20));
     }
     sleep(Duration::from_millis(50));
-    let program = pid_in(&course, "pid");
-    // SAFETY: plain kill(2) on a child we spawned.
-    unsafe { libc::kill(runner.id() as i32, libc::SIGINT) };
-    let status = runner.wait().unwrap();
-    assert_eq!(status.code(), Some(130), "{args:?}");
-    assert!(
-        process_gone(program),
-        "the program survived Ctrl-C in {args:?}"
-    );
-    assert_state_intact(&course);
-    let hints = course.cmd(&["hint", "x"]).output().unwrap();
-    assert!(
-        texts(&hints).0.contains("Hint 2/2"),
-        "the earlier hint level survived"
-    );
 }
 
 #[test]

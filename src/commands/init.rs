@@ -24,6 +24,9 @@ pub fn init(dir: &Path, source: Option<&Path>) -> Result<()> {
         Some(src) => Some(Course::load(src)?),
         None => None,
     };
+    if let Some(course) = &source_course {
+        refuse_inside(dir, &course.root)?;
+    }
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -88,6 +91,36 @@ fn refuse_existing(dir: &Path) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Refuses a destination inside the course being copied, which would copy
+/// itself into itself without end.
+fn refuse_inside(dir: &Path, source_root: &Path) -> Result<()> {
+    let dest = absolute_resolved(dir)?;
+    if dest.starts_with(source_root) {
+        bail!(InitError(format!(
+            "{} is inside the course being copied ({}); choose a destination outside it",
+            dir.display(),
+            source_root.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `path` made absolute with its existing part's symbolic links resolved
+/// (the rest of it does not exist yet).
+fn absolute_resolved(path: &Path) -> Result<std::path::PathBuf> {
+    let absolute =
+        std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
+    let existing = absolute
+        .ancestors()
+        .find(|a| a.exists())
+        .unwrap_or(Path::new("/"));
+    let rest = absolute.strip_prefix(existing).unwrap_or(Path::new(""));
+    let resolved = existing
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", existing.display()))?;
+    Ok(resolved.join(rest))
 }
 
 /// `init` was asked to overwrite something: a usage error.

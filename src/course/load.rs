@@ -10,7 +10,8 @@ use serde::Deserialize;
 use crate::heap::HeapLimits;
 
 use super::{
-    Course, CourseError, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS,
+    Course, CourseError, DEFAULT_BUILD_MEMORY_LIMIT_MB, DEFAULT_BUILD_TIMEOUT_MS,
+    DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS,
     Exercise, FORMAT_VERSION, Limits, Probe, planted,
 };
 
@@ -43,6 +44,9 @@ struct RawExercise {
     timeout_ms: Option<u64>,
     max_output_bytes: Option<u64>,
     memory_limit_mb: Option<u64>,
+    max_file_bytes: Option<u64>,
+    build_timeout_ms: Option<u64>,
+    build_memory_limit_mb: Option<u64>,
     heap_accounting: Option<bool>,
     max_leaked_bytes: Option<u64>,
     max_allocations: Option<u64>,
@@ -188,6 +192,24 @@ impl Checker<'_> {
                 "memory_limit_mb",
                 raw.memory_limit_mb,
                 DEFAULT_MEMORY_LIMIT_MB,
+            )?,
+            max_file_bytes: self.positive(
+                &name,
+                "max_file_bytes",
+                raw.max_file_bytes,
+                DEFAULT_MAX_FILE_BYTES,
+            )?,
+            build_timeout: Duration::from_millis(self.positive(
+                &name,
+                "build_timeout_ms",
+                raw.build_timeout_ms,
+                DEFAULT_BUILD_TIMEOUT_MS,
+            )?),
+            build_memory_limit_mb: self.positive(
+                &name,
+                "build_memory_limit_mb",
+                raw.build_memory_limit_mb,
+                DEFAULT_BUILD_MEMORY_LIMIT_MB,
             )?,
         };
         Ok(Exercise {

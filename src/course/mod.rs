@@ -27,6 +27,12 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 1024 * 1024;
 /// Default address-space cap for an exercise program.
 pub const DEFAULT_MEMORY_LIMIT_MB: u64 = 1024;
+/// Default cap on the size of any file a program writes.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Default wall-clock limit for compiling an exercise.
+pub const DEFAULT_BUILD_TIMEOUT_MS: u64 = 60_000;
+/// Default memory limit for compiling an exercise.
+pub const DEFAULT_BUILD_MEMORY_LIMIT_MB: u64 = 4096;
 
 /// A loaded, validated course.
 #[derive(Debug, Clone)]
@@ -50,8 +56,15 @@ pub struct Limits {
     pub timeout: Duration,
     /// Cap on bytes kept from each of stdout and stderr.
     pub max_output_bytes: u64,
-    /// Address-space cap (RLIMIT_AS) in MiB.
+    /// Memory cap in MiB: the whole process tree's where a control group
+    /// can be made, and each process's address space (RLIMIT_AS).
     pub memory_limit_mb: u64,
+    /// Largest file the program may write (RLIMIT_FSIZE).
+    pub max_file_bytes: u64,
+    /// Wall-clock limit for compiling the exercise.
+    pub build_timeout: Duration,
+    /// Memory limit in MiB for each compiler process (RLIMIT_AS).
+    pub build_memory_limit_mb: u64,
 }
 
 impl Default for Limits {
@@ -60,6 +73,9 @@ impl Default for Limits {
             timeout: Duration::from_millis(DEFAULT_TIMEOUT_MS),
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
             memory_limit_mb: DEFAULT_MEMORY_LIMIT_MB,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            build_timeout: Duration::from_millis(DEFAULT_BUILD_TIMEOUT_MS),
+            build_memory_limit_mb: DEFAULT_BUILD_MEMORY_LIMIT_MB,
         }
     }
 }

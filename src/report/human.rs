@@ -13,7 +13,7 @@ use crate::course::{Course, Exercise};
 use crate::diff;
 use crate::exec::RunOutcome;
 use crate::heap::{HeapReport, human_bytes};
-use crate::judge::Verdict;
+use crate::judge::{BuildLimit, Verdict};
 use crate::state::State;
 
 /// Prints colored text for a person.
@@ -62,6 +62,7 @@ impl Reporter for Human {
             | Verdict::ResourceLeak(_)
             | Verdict::LayoutMismatch { .. }
             | Verdict::MissingHeapReport(_)
+            | Verdict::BuildLimit(_)
             | Verdict::MemoryError(_)
             | Verdict::GuaranteeLost(_)
             | Verdict::Interrupted => {}
@@ -338,9 +339,46 @@ fn stderr_tail(stderr: &[u8]) -> String {
     }
     let mut out = format!("{}\n", "── stderr (last lines) ──".dimmed());
     for line in &lines[lines.len().saturating_sub(LINES)..] {
-        out.push_str(&format!("{line}\n"));
+        out.push_str(&format!("{}\n", escape_controls(line, false)));
     }
     out
+}
+
+/// Shows control characters (escape sequences, carriage returns,
+/// backspaces, bidirectional overrides) as `\u{..}` instead of letting the
+/// terminal interpret them, so that a program cannot repaint the report.
+/// Newlines and tabs stay. With `keep_color`, SGR color sequences
+/// (`ESC [ ... m`, as in the compiler's colored diagnostics) stay too.
+pub fn escape_controls(text: &str, keep_color: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if let Some(len) = sgr_length(rest).filter(|_| keep_color) {
+            out.push_str(&rest[..len]);
+            rest = &rest[len..];
+            continue;
+        }
+        let dangerous = (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if dangerous {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// The length of the SGR sequence `ESC [ digits;... m` at the start of
+/// `text`, if there is one.
+fn sgr_length(text: &str) -> Option<usize> {
+    let body = text.strip_prefix("\u{1b}[")?;
+    let params = body
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b';')
+        .count();
+    (body.as_bytes().get(params) == Some(&b'm')).then_some(2 + params + 1)
 }
 
 /// What the program printed, labelled, with anything not UTF-8 shown lossily.
@@ -351,7 +389,7 @@ pub fn program_output(outcome: &RunOutcome) -> String {
             continue;
         }
         out.push_str(&format!("{}\n", format!("── {label} ──").dimmed()));
-        let text = String::from_utf8_lossy(bytes);
+        let text = escape_controls(&String::from_utf8_lossy(bytes), false);
         out.push_str(&text);
         if !text.ends_with('\n') {
             out.push('\n');
@@ -382,17 +420,21 @@ pub fn verdict(verdict: &Verdict) -> String {
         Verdict::CompileError { diagnostics } => format!(
             "{} your code does not compile yet\n{}\n",
             "✗ compile error:".red().bold(),
-            diagnostics.trim_end()
+            escape_controls(diagnostics.trim_end(), true)
         ),
         Verdict::Lint { diagnostics } => format!(
             "{} your code compiles, but a lint found what is usually a memory bug\n{}\n",
             "✗ lint:".red().bold(),
             diagnostics.trim_end()
         ),
+        Verdict::BuildLimit(limit) => {
+            format!("{} {}\n", "✗ build limit:".red().bold(), build_limit(limit))
+        }
         Verdict::Panic { message, location } => {
+            let message = escape_controls(message, false);
             let place = location
                 .as_deref()
-                .map(|l| format!(" at {l}"))
+                .map(|l| format!(" at {}", escape_controls(l, false)))
                 .unwrap_or_default();
             let todo = if verdict.is_unfinished() {
                 "\n  A todo!() is still waiting for your code there."
@@ -404,7 +446,11 @@ pub fn verdict(verdict: &Verdict) -> String {
                 "✗ panic:".red().bold()
             )
         }
-        Verdict::Crash { cause, .. } => format!("{} {cause}\n", "✗ crashed:".red().bold()),
+        Verdict::Crash { cause, .. } => format!(
+            "{} {}\n",
+            "✗ crashed:".red().bold(),
+            escape_controls(cause, false)
+        ),
         Verdict::ExitCode { code } => {
             format!(
                 "{} the program exited with status {code}\n",
@@ -425,8 +471,13 @@ pub fn verdict(verdict: &Verdict) -> String {
             stream.name()
         ),
         Verdict::MemoryLimit { limit_mb } => format!(
-            "{} memory limit exceeded: an allocation failed under the {limit_mb} MiB cap\n",
+            "{} memory limit exceeded: the program needed more than the {limit_mb} MiB cap (an allocation failed, or its processes together used more)\n",
             "✗ memory limit:".red().bold()
+        ),
+        Verdict::FileLimit { limit_bytes } => format!(
+            "{} the program wrote a file larger than {} (max_file_bytes) and was stopped (a write in an endless loop?)\n",
+            "✗ file limit:".red().bold(),
+            human_bytes(*limit_bytes)
         ),
         Verdict::HeapLimit(violation) => format!(
             "{} the output is right, but {}.\n{}  Usual cause: {}\n",
@@ -463,15 +514,15 @@ pub fn verdict(verdict: &Verdict) -> String {
             let mut out = format!(
                 "{} valgrind memcheck found: {}\n",
                 "✗ memory error:".red().bold(),
-                finding.headline
+                escape_controls(&finding.headline, false)
             );
             for frame in &finding.frames {
-                out.push_str(&format!("    {frame}\n"));
+                out.push_str(&format!("    {}\n", escape_controls(frame, false)));
             }
             for (header, frames) in &finding.details {
-                out.push_str(&format!("  {header}\n"));
+                out.push_str(&format!("  {}\n", escape_controls(header, false)));
                 for frame in frames {
-                    out.push_str(&format!("    {frame}\n"));
+                    out.push_str(&format!("    {}\n", escape_controls(frame, false)));
                 }
             }
             out
@@ -482,6 +533,18 @@ pub fn verdict(verdict: &Verdict) -> String {
             lost.describe()
         ),
         Verdict::Interrupted => format!("{} stopped by Ctrl-C\n", "✗ interrupted:".yellow().bold()),
+    }
+}
+
+/// Words a build limit.
+fn build_limit(limit: &BuildLimit) -> String {
+    match limit {
+        BuildLimit::Time { limit_ms } => format!(
+            "the compiler ran out of time: compiling took longer than {limit_ms} ms and was stopped (a constant evaluated in an endless loop, or a macro that expands without bound?)"
+        ),
+        BuildLimit::Memory { limit_mb } => format!(
+            "the compiler ran out of memory: it needed more than {limit_mb} MiB and was stopped (a huge include_bytes!, or a constant or macro expansion that grows without bound?)"
+        ),
     }
 }
 
@@ -527,4 +590,30 @@ pub fn hints(exercise: &Exercise, shown: usize) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_characters_are_shown_not_interpreted() {
+        let fake = "\u{1b}[2K\r\u{1b}[32m✓ passed\u{1b}[0m";
+        let shown = escape_controls(fake, false);
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\r'),
+            "{shown}"
+        );
+        assert!(shown.contains("\\u{1b}[32m✓ passed"), "{shown}");
+        assert_eq!(escape_controls("a\tb\nc", false), "a\tb\nc");
+        assert_eq!(escape_controls("x\u{202e}y", false), "x\\u{202e}y");
+        // Colors in diagnostics stay; anything else is escaped.
+        let colored = "\u{1b}[1m\u{1b}[38;5;9merror\u{1b}[0m \u{1b}]0;title\u{7}";
+        let kept = escape_controls(colored, true);
+        assert!(
+            kept.starts_with("\u{1b}[1m\u{1b}[38;5;9merror\u{1b}[0m "),
+            "{kept}"
+        );
+        assert!(kept.ends_with("\\u{1b}]0;title\\u{7}"), "{kept}");
+    }
 }

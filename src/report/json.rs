@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use super::{CheckReport, Reporter, Verification, VerifyResult, VerifySummary};
 use crate::course::{Course, Exercise};
 use crate::heap::{HeapReport, LayoutFigures, SizeCount};
-use crate::judge::Verdict;
+use crate::judge::{BuildLimit, Verdict};
+use crate::sandbox::{self, Isolation};
 use crate::state::State;
 
 /// Writes JSON lines to stdout.
@@ -29,6 +30,9 @@ impl Reporter for Json {
         // The same keys in every check object; null where it never ran.
         let outcome = attempt.outcome.as_ref();
         object["elapsed_ms"] = json!(outcome.map(|o| o.elapsed.as_millis()));
+        // The run's level, or the build's when the program never ran.
+        let isolation = outcome.map(|o| o.isolation).or_else(sandbox::last_used);
+        object["isolation"] = json!(isolation.map(Isolation::name));
         object["stdout"] = json!(outcome.map(|o| String::from_utf8_lossy(&o.stdout)));
         object["stderr"] = json!(outcome.map(|o| String::from_utf8_lossy(&o.stderr)));
         if let Verdict::HeapLimit(v) = &attempt.verdict {
@@ -92,6 +96,7 @@ impl Reporter for Json {
             "detail": detail,
             "mistakes": mistakes,
             "alternatives": alternatives,
+            "isolation": sandbox::last_used().map(Isolation::name),
         });
         println!("{object}");
     }
@@ -174,6 +179,13 @@ pub fn verdict(verdict: &Verdict) -> Value {
             limit_bytes,
         } => json!({ "stream": stream.name(), "limit_bytes": limit_bytes }),
         Verdict::MemoryLimit { limit_mb } => json!({ "limit_mb": limit_mb }),
+        Verdict::FileLimit { limit_bytes } => json!({ "limit_bytes": limit_bytes }),
+        Verdict::BuildLimit(BuildLimit::Time { limit_ms }) => {
+            json!({ "limit": "time", "limit_ms": limit_ms })
+        }
+        Verdict::BuildLimit(BuildLimit::Memory { limit_mb }) => {
+            json!({ "limit": "memory", "limit_mb": limit_mb })
+        }
         Verdict::HeapLimit(v) => json!({
             "limit": format!("{:?}", v.kind).to_lowercase(),
             "actual": v.actual,

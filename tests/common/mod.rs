@@ -118,6 +118,10 @@ impl TestCourse {
     }
 }
 
+/// The environment variable that marks every process a test starts, so
+/// that survivors can be found whatever namespace they run in.
+const MARK: &str = "MEMLINGS_TEST_MARK";
+
 /// The binary, pointed at `course`, colors off, NO_COLOR unset.
 pub fn memlings(course: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::cargo_bin("memlings").expect("binary");
@@ -125,7 +129,7 @@ pub fn memlings(course: &Path, args: &[&str]) -> Command {
         .arg(course)
         .args(["--color", "never"])
         .args(args);
-    cmd.env_remove("NO_COLOR");
+    cmd.env_remove("NO_COLOR").env(MARK, course);
     cmd
 }
 
@@ -136,8 +140,66 @@ pub fn spawn_cmd(course: &Path, args: &[&str]) -> std::process::Command {
     cmd.args(["--color", "never", "--course"])
         .arg(course)
         .args(args);
-    cmd.env_remove("NO_COLOR");
+    cmd.env_remove("NO_COLOR").env(MARK, course);
     cmd
+}
+
+/// Processes (other than zombies) started by commands on `course`: the
+/// runner, and every program it ran, in any namespace.
+pub fn marked_processes(course: &Path) -> Vec<u32> {
+    let mut needle = format!("{MARK}={}", course.display()).into_bytes();
+    needle.push(0);
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.windows(needle.len()).any(|w| w == needle.as_slice()))
+        })
+        .filter(|&pid| !process_gone(pid))
+        .collect()
+}
+
+/// Waits up to two seconds for every process of `course` to be gone (a
+/// killed namespace is torn down asynchronously), then asserts it.
+pub fn assert_no_survivors(course: &Path) {
+    let start = std::time::Instant::now();
+    loop {
+        let left = marked_processes(course);
+        if left.is_empty() {
+            return;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(2) {
+            let names: Vec<String> = left
+                .iter()
+                .map(|p| fs::read_to_string(format!("/proc/{p}/cmdline")).unwrap_or_default())
+                .collect();
+            panic!("processes outlived the runner: {left:?} {names:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Whether this machine lets memlings isolate programs in namespaces (a
+/// user namespace with its own mounts); tests that need it say why they
+/// are skipped where it does not.
+pub fn namespaces_available() -> bool {
+    let ok = std::process::Command::new("unshare")
+        .args(["-Urmnpf", "--mount-proc", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        // CI machines allow them: there, a skip would hide a regression.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the namespace tests, but this kernel refuses user namespaces"
+        );
+        eprintln!("skipped: this kernel refuses user namespaces (unshare -Urmnpf failed)");
+    }
+    ok
 }
 
 /// Standard output and error of a finished command, as text.
