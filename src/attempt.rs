@@ -100,6 +100,20 @@ pub fn attempt_all(
     Ok(attempts)
 }
 
+/// Judges a program the caller built (with the probes of `exercise`, if it
+/// asked for them, built by `probes` only after a pass): for callers that
+/// batch builds across exercises or share them across courses.
+pub fn judge_built(
+    course: &Course,
+    workspace: &Workspace,
+    exercise: &Exercise,
+    options: Options<'_>,
+    program: BuildOutcome,
+    probes: impl FnOnce() -> Result<Vec<BuildOutcome>, HarnessError>,
+) -> Result<Attempt> {
+    Stages::new(course, workspace).finish(exercise, options, program, probes)
+}
+
 /// What every attempt in one course uses.
 struct Stages<'a> {
     course: &'a Course,

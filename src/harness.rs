@@ -117,12 +117,47 @@ pub enum HarnessError {
 pub struct Harness<'a> {
     course: &'a Course,
     dir: PathBuf,
+    /// Cargo's target directory: `dir/target`, or one shared with the
+    /// harnesses of other copies of the course (see [`Harness::sharing`]).
+    target: PathBuf,
+    /// Starts the name of every binary, unique among harnesses sharing a
+    /// target directory: Cargo puts binaries there by name.
+    bin_prefix: String,
 }
 
 impl<'a> Harness<'a> {
     /// The harness of `course`, kept in `dir` across runs.
     pub fn new(course: &'a Course, dir: PathBuf) -> Self {
-        Harness { course, dir }
+        let target = dir.join("target");
+        Harness {
+            course,
+            dir,
+            target,
+            bin_prefix: String::new(),
+        }
+    }
+
+    /// This harness building into `target`, shared with other harnesses of
+    /// the same dependencies so that those compile once for all of them
+    /// (Cargo takes one build at a time there). `bin_prefix`, unique among
+    /// them and a valid start of a crate name, starts the names of this
+    /// harness's binaries, which Cargo would otherwise mix up.
+    pub fn sharing(self, target: PathBuf, bin_prefix: String) -> Self {
+        Harness {
+            target,
+            bin_prefix,
+            ..self
+        }
+    }
+
+    /// A target's binary name in this harness.
+    fn bin(&self, target: &Target<'_>) -> String {
+        format!("{}{}", self.bin_prefix, target.bin())
+    }
+
+    /// The harness's project directory (its manifest and `Cargo.lock`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Builds one target. `color` asks for ANSI-colored diagnostics.
@@ -149,7 +184,7 @@ impl<'a> Harness<'a> {
                 self.dependency_names()
             );
         }
-        let mut bins: Vec<String> = targets.iter().map(Target::bin).collect();
+        let mut bins: Vec<String> = targets.iter().map(|t| self.bin(t)).collect();
         bins.sort();
         bins.dedup();
         let (messages, stderr) = self.cargo_build(&bins, color, first_build)?;
@@ -159,7 +194,7 @@ impl<'a> Harness<'a> {
         let outcomes = targets
             .iter()
             .map(|target| {
-                let bin = target.bin();
+                let bin = self.bin(target);
                 let found = messages.get(&bin).cloned().unwrap_or_default();
                 self.outcome(target, found, accounted.contains(&bin), &stderr)
             })
@@ -217,7 +252,7 @@ impl<'a> Harness<'a> {
             .arg(self.dir.join("Cargo.toml"))
             .args(bins.iter().flat_map(|bin| ["--bin", bin]))
             .args(["--keep-going", "--message-format", format])
-            .env("CARGO_TARGET_DIR", self.dir.join("target"))
+            .env("CARGO_TARGET_DIR", &self.target)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -299,7 +334,7 @@ impl<'a> Harness<'a> {
         let mut seen = HashSet::new();
         let mut accounted = Vec::new();
         for target in self.standing_targets().chain(extra.iter().copied()) {
-            let name = target.bin();
+            let name = self.bin(&target);
             if !seen.insert(name.clone()) {
                 continue;
             }
@@ -406,8 +441,10 @@ impl<'a> Harness<'a> {
         names.join(", ")
     }
 
+    /// Beside the compiled dependencies, so a shared target says once
+    /// that they compile for the first time.
     fn stamp_path(&self) -> PathBuf {
-        self.dir.join("dependencies.stamp")
+        self.target.join("dependencies.stamp")
     }
 
     fn dependencies_stamp(&self) -> String {
@@ -423,7 +460,7 @@ impl<'a> Harness<'a> {
     /// to its root, instead of the harness's copies; a planted mistake's
     /// module is named by its diff.
     pub fn display_paths(&self, text: &str, target: &Target<'_>) -> String {
-        let copy = format!("src/bin/{}.rs", target.bin());
+        let copy = format!("src/bin/{}.rs", self.bin(target));
         let shown = self.primary_display(target);
         // Absolute copies first (valgrind prints full paths), then relative.
         let absolute = self.dir.join(&copy);

@@ -11,6 +11,7 @@ mod commands;
 mod course;
 mod diff;
 mod exec;
+mod grade;
 mod harness;
 mod heap;
 mod interrupt;

@@ -1,6 +1,7 @@
 //! The commands. Each loads what it needs, drives the stages, and prints.
 
 mod check;
+mod grade;
 mod hint;
 pub mod init;
 mod list;
@@ -49,6 +50,10 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
         // friends work from another terminal in between.
         return watch::watch(dir, name, color);
     }
+    if let Cmd::Grade { args } = cmd {
+        // The course source has no learner state to open.
+        return grade::grade(dir, args);
+    }
     let session = match cmd {
         Cmd::Reset { .. } => Session::open_with(Course::load_for_repair(dir)?, color)?,
         _ => Session::open(dir, color)?,
@@ -56,12 +61,20 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
     match cmd {
         Cmd::Watch { .. } => unreachable!("handled above"),
         Cmd::Init { .. } => unreachable!("handled above"),
+        Cmd::Grade { .. } => unreachable!("handled above"),
         Cmd::List { output } => list::list(&session, output.format),
         Cmd::Run { name } => run::run(&session, &name),
+        Cmd::Check {
+            all: true,
+            memcheck,
+            output,
+            ..
+        } => check::check_all(session, memcheck, output.format),
         Cmd::Check {
             name,
             memcheck,
             output,
+            ..
         } => check::check(session, name.as_deref(), memcheck, output.format),
         Cmd::Hint { name, all } => hint::hint(session, &name, all),
         Cmd::Reset { name } => reset::reset(session, &name),
