@@ -69,12 +69,19 @@ pub fn check_all(mut session: Session, memcheck: bool, format: Format) -> Result
         };
     }
     session.save()?;
+    let root = &session.course.root;
+    let name = root.file_name().unwrap_or(root.as_os_str());
     let card = Scorecard {
-        submission: session.course.root.display().to_string(),
+        submission: name.to_string_lossy().into_owned(),
         grades,
     };
     match format {
-        Format::Human => print!("{}", words::table(std::slice::from_ref(&card))),
+        Format::Human => {
+            print!("{}", words::table("workspace", std::slice::from_ref(&card)));
+            if card.passed() < card.total() {
+                println!("\n`memlings check NAME` shows what went wrong and a hint.");
+            }
+        }
         Format::Json => words::emit_card(&card),
     }
     Ok(match card.passed() == card.total() {

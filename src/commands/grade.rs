@@ -49,7 +49,7 @@ pub fn grade(dir: &Path, args: GradeArgs) -> Result<Outcome> {
 
 /// The table, why files were missing, and the closing lines.
 fn print_human(grading: &Grading, fail_under: Option<f64>, below: usize) {
-    print!("{}", words::table(&grading.cards));
+    print!("{}", words::table("submission", &grading.cards));
     let notes = words::unavailable_notes(&grading.cards);
     if !notes.is_empty() {
         print!("\n{notes}");

@@ -12,14 +12,15 @@ use crate::grade::{ExerciseGrade, ExerciseResult, Scorecard};
 /// The mark of a passed exercise in the table.
 const PASS_MARK: &str = "✓";
 
-/// The table: one row per scorecard, one column per exercise holding a
-/// pass mark or the verdict's label, then the totals and the score.
-pub fn table(cards: &[Scorecard]) -> String {
+/// The table: one row per scorecard, headed by `first_column` (what a
+/// scorecard is of), one column per exercise holding a pass mark or the
+/// verdict's label, then the totals and the score.
+pub fn table(first_column: &str, cards: &[Scorecard]) -> String {
     let exercises: Vec<&str> = cards
         .first()
         .map(|c| c.grades.iter().map(|g| g.exercise.as_str()).collect())
         .unwrap_or_default();
-    let header: Vec<String> = std::iter::once("submission".to_owned())
+    let header: Vec<String> = std::iter::once(first_column.to_owned())
         .chain(exercises.iter().map(|e| (*e).to_owned()))
         .chain(["passed".to_owned(), "score".to_owned()])
         .collect();
