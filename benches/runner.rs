@@ -5,9 +5,14 @@
 //! the first (cold) check that creates the harness, warm checks that only
 //! recompile the learner's file, an unchanged re-check, and a program that
 //! floods its output until the cap stops it.
+//!
+//! With `MEMLINGS_BENCH_GRADE=N` it also grades N submissions of the
+//! repository's course, every exercise solved, and compares that with
+//! running `memlings check` on each exercise of each submission in
+//! sequence: `MEMLINGS_BENCH_GRADE=30 cargo bench --bench runner` (minutes).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -82,6 +87,13 @@ fn main() {
         median(unchanged),
     );
 
+    if let Some(n) = std::env::var("MEMLINGS_BENCH_GRADE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        grade_class(n);
+    }
+
     let flood: Vec<Duration> = (0..RUNS)
         .map(|_| {
             let (d, code) = check(root, "flood");
@@ -93,4 +105,127 @@ fn main() {
         "check of a program flooding stdout (killed at 1 MiB)",
         median(flood),
     );
+}
+
+/// The repository's course without its solutions, as a teacher's source
+/// for grading; and `n` learner workspaces made from it with every
+/// exercise solved.
+fn class(root: &Path, n: usize) -> (PathBuf, Vec<PathBuf>) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = root.join("course");
+    for entry in ["course.toml", "exercises", "expected"] {
+        copy(&repo.join(entry), &source.join(entry));
+    }
+    let learners: Vec<PathBuf> = (0..n)
+        .map(|i| {
+            let ws = root.join(format!("learner{i:02}"));
+            let out = memlings(&source, &["init"]).arg(&ws).output().unwrap();
+            assert!(out.status.success(), "init: {out:?}");
+            // solutions/NN_name/*.rs solve exercises/NN_name/*.rs.
+            for dir in fs::read_dir(repo.join("solutions")).unwrap() {
+                let dir = dir.unwrap().path();
+                let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+                if name.starts_with(|c: char| c.is_ascii_digit()) {
+                    copy(&dir, &ws.join("exercises").join(name));
+                }
+            }
+            ws
+        })
+        .collect();
+    (source, learners)
+}
+
+/// The exercises of the course at `root`, in order.
+fn exercise_names(root: &Path) -> Vec<String> {
+    let out = memlings(root, &["list", "--format", "json"])
+        .output()
+        .unwrap();
+    let list: serde_json::Value =
+        serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    list["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Grading `n` complete submissions against `memlings check` per exercise.
+fn grade_class(n: usize) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, learners) = class(tmp.path(), n);
+    let names = exercise_names(&source);
+    println!(
+        "\ngrading {n} submissions of {} exercises, all passing",
+        names.len()
+    );
+
+    let start = Instant::now();
+    for ws in &learners {
+        for name in &names {
+            let out = memlings(ws, &["check", name]).output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "check {name}: {out:?}");
+        }
+    }
+    let checks = start.elapsed();
+    row(
+        &format!("`memlings check` x{} in sequence", n * names.len()),
+        checks,
+    );
+
+    let grade = |jobs: &str| {
+        let mut args = vec![
+            "grade",
+            "--allow-no-isolation",
+            "--format",
+            "json",
+            "-j",
+            jobs,
+        ];
+        let paths: Vec<&str> = learners.iter().map(|p| p.to_str().unwrap()).collect();
+        args.extend(paths);
+        let start = Instant::now();
+        let out = memlings(&source, &args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "grade: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let failed = text
+            .lines()
+            .filter(|l| l.contains("\"passed\":false"))
+            .count();
+        assert_eq!(failed, 0, "every exercise must pass:\n{text}");
+        start.elapsed()
+    };
+    let cold = grade("2");
+    row(&format!("`memlings grade -j 2` of {n} (cold)"), cold);
+    let warm = grade("2");
+    row(&format!("`memlings grade -j 2` of {n} again (warm)"), warm);
+    println!(
+        "{:<52} {:>9.1} x",
+        "speed-up of a cold grade over the checks",
+        checks.as_secs_f64() / cold.as_secs_f64()
+    );
+}
+
+/// `memlings --course ROOT --color never ARGS...`
+fn memlings(root: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_memlings"));
+    cmd.arg("--course")
+        .arg(root)
+        .args(["--color", "never"])
+        .args(args);
+    cmd
+}
+
+/// Copies a file, or a directory recursively.
+fn copy(from: &Path, to: &Path) {
+    if from.is_dir() {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            copy(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(from, to).unwrap();
+    }
 }

@@ -50,6 +50,7 @@ impl<'a> Builder<'a> {
 
     /// Builds in `shared`, naming binaries with `id`, which must be unique
     /// among the courses sharing it and made of ASCII letters and digits.
+    /// Grading builds each program once to judge it, so it builds lean.
     pub fn shared(
         course: &'a Course,
         workspace: &Workspace,
@@ -57,7 +58,8 @@ impl<'a> Builder<'a> {
         id: &str,
     ) -> Self {
         let harness = Harness::new(course, workspace.build_dir())
-            .sharing(shared.dir.clone(), format!("s{id}-"));
+            .sharing(shared.dir.clone(), format!("s{id}-"))
+            .lean();
         Builder {
             harness,
             shared: Some(shared),

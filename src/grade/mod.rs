@@ -175,6 +175,9 @@ fn grade_one(
     root: &Path,
     progress: &Progress,
 ) -> Result<Scorecard> {
+    if crate::interrupt::requested() {
+        anyhow::bail!(crate::interrupt::Interrupted);
+    }
     let (dir, id) = private_dir(work_dir, root);
     let assembled = assemble::assemble(source, root, &dir)
         .with_context(|| format!("cannot assemble submission {name} in {}", dir.display()))?;
