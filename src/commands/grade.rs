@@ -31,14 +31,12 @@ pub fn grade(dir: &Path, args: GradeArgs) -> Result<Outcome> {
         workspace::write_atomic(file, xml.as_bytes())
             .with_context(|| format!("cannot write {}", file.display()))?;
     }
-    let below = args.fail_under.map_or(0, |pct| {
-        grading.cards.iter().filter(|c| c.score() < pct).count()
-    });
+    let below = grading.below(args.fail_under);
     match args.output.format {
         Format::Human => print_human(&grading, args.fail_under, below),
         Format::Json => {
             grading.cards.iter().for_each(words::emit_card);
-            words::emit_summary(&grading.cards, grading.isolated, args.fail_under);
+            words::emit_summary(&grading, args.fail_under);
         }
     }
     Ok(match below {
@@ -54,10 +52,7 @@ fn print_human(grading: &Grading, fail_under: Option<f64>, below: usize) {
     if !notes.is_empty() {
         print!("\n{notes}");
     }
-    print!(
-        "\n{}",
-        words::summary_line(&grading.cards, grading.isolated)
-    );
+    print!("\n{}", words::summary_line(grading));
     if let (Some(pct), 1..) = (fail_under, below) {
         println!("{below} below the passing mark of {pct}%");
     }

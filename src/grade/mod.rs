@@ -110,6 +110,23 @@ pub struct Grading {
     pub isolated: bool,
 }
 
+impl Grading {
+    /// How many submissions scored below `pct` percent (none without one).
+    pub fn below(&self, pct: Option<f64>) -> usize {
+        pct.map_or(0, |pct| {
+            self.cards.iter().filter(|c| c.score() < pct).count()
+        })
+    }
+
+    /// The mean of the scores (100 for no submissions).
+    pub fn mean_score(&self) -> f64 {
+        match self.cards.len() {
+            0 => 100.0,
+            n => self.cards.iter().map(Scorecard::score).sum::<f64>() / n as f64,
+        }
+    }
+}
+
 /// What stops a class from being graded at all.
 #[derive(Debug, Error)]
 pub enum GradeError {

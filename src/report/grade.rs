@@ -7,7 +7,7 @@ use colored::Colorize;
 use serde_json::{Value, json};
 
 use super::json::{self, emit};
-use crate::grade::{ExerciseGrade, ExerciseResult, Scorecard};
+use crate::grade::{ExerciseGrade, ExerciseResult, Grading, Scorecard};
 
 /// The mark of a passed exercise in the table.
 const PASS_MARK: &str = "✓";
@@ -99,9 +99,9 @@ pub fn unavailable_notes(cards: &[Scorecard]) -> String {
 }
 
 /// The closing line of a class's grading.
-pub fn summary_line(cards: &[Scorecard], isolated: bool) -> String {
-    let mean = mean_score(cards);
-    let isolation = match isolated {
+pub fn summary_line(grading: &Grading) -> String {
+    let (cards, mean) = (&grading.cards, grading.mean_score());
+    let isolation = match grading.isolated {
         true => "isolated".normal(),
         false => "WITHOUT isolation (--allow-no-isolation)".yellow().bold(),
     };
@@ -110,14 +110,6 @@ pub fn summary_line(cards: &[Scorecard], isolated: bool) -> String {
         cards.len(),
         if cards.len() == 1 { "" } else { "s" },
     )
-}
-
-/// The mean of the scores (100 for no scorecards).
-pub fn mean_score(cards: &[Scorecard]) -> f64 {
-    match cards.len() {
-        0 => 100.0,
-        n => cards.iter().map(Scorecard::score).sum::<f64>() / n as f64,
-    }
 }
 
 /// Prints one `graded` line per exercise, then the card's `score` line.
@@ -129,15 +121,14 @@ pub fn emit_card(card: &Scorecard) {
 }
 
 /// Prints the `grade_summary` line closing a class.
-pub fn emit_summary(cards: &[Scorecard], isolated: bool, fail_under: Option<f64>) {
-    let below = fail_under.map_or(0, |pct| cards.iter().filter(|c| c.score() < pct).count());
+pub fn emit_summary(grading: &Grading, fail_under: Option<f64>) {
     emit(json!({
         "event": "grade_summary",
-        "submissions": cards.len(),
-        "mean_score": mean_score(cards),
-        "isolated": isolated,
+        "submissions": grading.cards.len(),
+        "mean_score": grading.mean_score(),
+        "isolated": grading.isolated,
         "fail_under": fail_under,
-        "below": below,
+        "below": grading.below(fail_under),
     }));
 }
 
