@@ -114,6 +114,7 @@ pub enum HarnessError {
 }
 
 /// The harness project of one course.
+#[derive(Clone)]
 pub struct Harness<'a> {
     course: &'a Course,
     dir: PathBuf,

@@ -171,6 +171,26 @@ fn grade_prints_a_table_and_fail_under_sets_the_exit_status() {
 }
 
 #[test]
+fn a_panic_in_the_driver_names_the_courses_driver() {
+    let course = class_course();
+    let class = tempfile::tempdir().unwrap();
+    let add = "pub fn add(_: u32, _: u32) -> u32 {\n    1000\n}\n";
+    let sub = common::submission(class.path(), "big", &[("exercises/add.rs", add)]);
+    let out = course
+        .cmd(&["grade", "--allow-no-isolation", "--format", "json"])
+        .arg(&sub)
+        .output()
+        .unwrap();
+    let lines = json_lines(&out.stdout);
+    let verdict = &lines[0]["verdict"];
+    assert_eq!(verdict["kind"], "panic", "{verdict}");
+    assert_eq!(
+        verdict["location"], "exercises/add_main.rs:3:5",
+        "{verdict}"
+    );
+}
+
+#[test]
 fn grading_requires_isolation_unless_allowed_without() {
     let course = class_course();
     let class = tempfile::tempdir().unwrap();

@@ -66,6 +66,11 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The harness it builds in, which also names its files in messages.
+    pub fn harness(&self) -> &Harness<'a> {
+        &self.harness
+    }
+
     /// Builds `targets` in one Cargo call, without colors; the outcomes are
     /// in the order of `targets`.
     pub fn build(&self, targets: &[Target<'_>]) -> Result<Vec<BuildOutcome>, HarnessError> {

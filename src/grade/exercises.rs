@@ -58,10 +58,15 @@ pub fn check_course(
                     .by_ref()
                     .take(exercise.must_not_compile.len())
                     .collect();
-                let attempt =
-                    attempt::judge_built(course, workspace, exercise, options, program, || {
-                        Ok(probes)
-                    })?;
+                let attempt = attempt::judge_built(
+                    course,
+                    workspace,
+                    builder.harness().clone(),
+                    exercise,
+                    options,
+                    program,
+                    || Ok(probes),
+                )?;
                 if attempt.verdict == Verdict::Interrupted {
                     bail!(Interrupted);
                 }

@@ -197,7 +197,7 @@ pub fn class_course() -> TestCourse {
         .solution("add", ADD_SOLUTION)
         .file(
             "exercises/add_main.rs",
-            "fn main() {\n    println!(\"{}\", add::add(2, 3));\n}\n",
+            "fn main() {\n    let sum = add::add(2, 3);\n    assert!(sum < 100, \"far too much\");\n    println!(\"{sum}\");\n}\n",
         )
         .exercise("greet", GREET_TEMPLATE, "hello\n", "")
         .solution("greet", GREET_SOLUTION)
