@@ -9,7 +9,9 @@ use assert_cmd::Command;
 use quick_junit::Report;
 use serde_json::Value;
 
-use common::{ADD_SOLUTION, class_course, class_submissions, copy_dir, json_lines, texts};
+use common::{
+    ADD_SOLUTION, GREET_SOLUTION, class_course, class_submissions, copy_dir, json_lines, texts,
+};
 
 /// The `memlings` line of docs/grading.md's class workflow: one job per
 /// learner repository, checked out in `submission/` beside the course.
@@ -76,6 +78,10 @@ fn grade_scores_only_the_learners_modules_in_junit_and_json_alike_on_any_jobs() 
         let out = course.cmd(&args).output().unwrap();
         let (stdout, stderr) = texts(&out);
         assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+        assert!(
+            !stderr.contains("exercises,"),
+            "no progress bar off a terminal: {stderr}"
+        );
         json_lines(&out.stdout)
     };
     let one = run("1");
@@ -188,6 +194,36 @@ fn a_panic_in_the_driver_names_the_courses_driver() {
         verdict["location"], "exercises/add_main.rs:3:5",
         "{verdict}"
     );
+}
+
+#[test]
+fn a_module_linked_to_a_file_elsewhere_is_refused() {
+    let course = class_course();
+    let class = tempfile::tempdir().unwrap();
+    let sub = common::submission(
+        class.path(),
+        "linker",
+        &[("exercises/greet.rs", GREET_SOLUTION)],
+    );
+    // The reference solution, on the grader's machine.
+    let solution = course.root().join("solutions/add.rs");
+    std::os::unix::fs::symlink(solution, sub.join("exercises/add.rs")).unwrap();
+    let out = course
+        .cmd(&["grade", "--allow-no-isolation", "--format", "json"])
+        .arg(&sub)
+        .output()
+        .unwrap();
+    let lines = json_lines(&out.stdout);
+    let verdict = &lines[0]["verdict"];
+    assert_eq!(verdict["kind"], "refused file", "{verdict}");
+    assert!(
+        verdict["reason"]
+            .as_str()
+            .unwrap()
+            .contains("symbolic link"),
+        "{verdict}"
+    );
+    assert_eq!(lines[1]["passed"], true, "the other modules are graded");
 }
 
 #[test]
