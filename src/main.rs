@@ -4,6 +4,8 @@
 //! Data flows through one module per stage: `course` loads and validates the
 //! definition, `harness` builds an exercise, `exec` runs it under limits,
 //! `judge` turns the run into a `Verdict`, and `report` words it for a person.
+//! `grade` runs those stages over every exercise of a course, for a class of
+//! submissions or one learner's workspace.
 
 mod attempt;
 mod cli;
