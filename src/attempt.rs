@@ -116,6 +116,27 @@ pub fn attempt_all(
     Ok(attempts)
 }
 
+/// Judges a program the caller built in `harness` (with the probes of
+/// `exercise`, if it asked for them, built by `probes` only after a pass):
+/// for callers that batch builds across exercises or share them across
+/// courses.
+pub fn judge_built(
+    course: &Course,
+    workspace: &Workspace,
+    harness: Harness<'_>,
+    exercise: &Exercise,
+    options: Options<'_>,
+    program: BuildOutcome,
+    probes: impl FnOnce() -> Result<Vec<BuildOutcome>, HarnessError>,
+) -> Result<Attempt> {
+    let stages = Stages {
+        course,
+        workspace,
+        harness,
+    };
+    stages.finish(exercise, options, program, probes)
+}
+
 /// What every attempt in one course uses.
 struct Stages<'a> {
     course: &'a Course,

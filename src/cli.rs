@@ -1,5 +1,6 @@
 //! Command-line interface: the commands and options, nothing else.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -69,6 +70,9 @@ pub enum Cmd {
     Check {
         /// Exercise name; it becomes the current exercise
         name: Option<String>,
+        /// Check every exercise and show a table
+        #[arg(long, conflicts_with = "name")]
+        all: bool,
         /// Also run the program under valgrind memcheck
         #[arg(long)]
         memcheck: bool,
@@ -115,6 +119,11 @@ pub enum Cmd {
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
     },
+    /// For teachers: grade learners' submissions against the course in --course
+    Grade {
+        #[command(flatten)]
+        args: GradeArgs,
+    },
     /// For authors: every solution must pass and every template must fail
     Verify {
         /// Run every solution under valgrind memcheck too
@@ -123,4 +132,35 @@ pub enum Cmd {
         #[command(flatten)]
         output: Output,
     },
+}
+
+/// `grade`'s arguments.
+#[derive(Debug, Args)]
+pub struct GradeArgs {
+    /// Learner workspaces or repositories to grade; only each exercise's
+    /// module file is taken from them
+    #[arg(required = true, value_name = "SUBMISSION")]
+    pub submissions: Vec<PathBuf>,
+    /// Grade this many submissions at once [default: the number of cores]
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+    /// Also write a JUnit XML report to FILE
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Exit 1 if any submission scores below PCT percent
+    #[arg(long, value_name = "PCT", value_parser = percent)]
+    pub fail_under: Option<f64>,
+    /// Grade even where learner programs cannot be isolated
+    #[arg(long)]
+    pub allow_no_isolation: bool,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// A percentage between 0 and 100.
+fn percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(pct) if (0.0..=100.0).contains(&pct) => Ok(pct),
+        _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
+    }
 }

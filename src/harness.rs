@@ -142,15 +142,65 @@ pub enum HarnessError {
 }
 
 /// The harness project of one course.
+#[derive(Clone)]
 pub struct Harness<'a> {
     course: &'a Course,
     dir: PathBuf,
+    /// Cargo's target directory: `dir/target`, or one shared with the
+    /// harnesses of other copies of the course (see [`Harness::sharing`]).
+    target: PathBuf,
+    /// Starts the name of every binary, unique among harnesses sharing a
+    /// target directory: Cargo puts binaries there by name.
+    bin_prefix: String,
+    /// Build without debug info and incremental caches (see [`Harness::lean`]).
+    lean: bool,
 }
+
+/// Cargo's environment for a lean build.
+const LEAN_ENV: [(&str, &str); 2] = [("CARGO_INCREMENTAL", "0"), ("CARGO_PROFILE_DEV_DEBUG", "0")];
 
 impl<'a> Harness<'a> {
     /// The harness of `course`, kept in `dir` across runs.
     pub fn new(course: &'a Course, dir: PathBuf) -> Self {
-        Harness { course, dir }
+        let target = dir.join("target");
+        Harness {
+            course,
+            dir,
+            target,
+            bin_prefix: String::new(),
+            lean: false,
+        }
+    }
+
+    /// This harness building without debug info and incremental caches,
+    /// which take more than half of a fresh build's time: for programs
+    /// built once and judged, never debugged nor run under valgrind, as in
+    /// grading. Panic locations do not need debug info.
+    pub fn lean(self) -> Self {
+        Harness { lean: true, ..self }
+    }
+
+    /// This harness building into `target`, shared with other harnesses of
+    /// the same dependencies so that those compile once for all of them
+    /// (Cargo takes one build at a time there). `bin_prefix`, unique among
+    /// them and a valid start of a crate name, starts the names of this
+    /// harness's binaries, which Cargo would otherwise mix up.
+    pub fn sharing(self, target: PathBuf, bin_prefix: String) -> Self {
+        Harness {
+            target,
+            bin_prefix,
+            ..self
+        }
+    }
+
+    /// A target's binary name in this harness.
+    fn bin(&self, target: &Target<'_>) -> String {
+        format!("{}{}", self.bin_prefix, target.bin())
+    }
+
+    /// The harness's project directory (its manifest and `Cargo.lock`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Builds one target. `color` asks for ANSI-colored diagnostics.
@@ -177,7 +227,7 @@ impl<'a> Harness<'a> {
                 self.dependency_names()
             );
         }
-        let mut bins: Vec<String> = targets.iter().map(Target::bin).collect();
+        let mut bins: Vec<String> = targets.iter().map(|t| self.bin(t)).collect();
         bins.sort();
         bins.dedup();
         let job = BuildJob {
@@ -227,7 +277,7 @@ impl<'a> Harness<'a> {
         let outcomes = targets
             .iter()
             .map(|target| {
-                let bin = target.bin();
+                let bin = self.bin(target);
                 let found = messages.get(&bin).cloned().unwrap_or_default();
                 self.outcome(target, found, accounted.contains(&bin), &stderr)
             })
@@ -329,7 +379,10 @@ impl<'a> Harness<'a> {
         level: Isolation,
     ) -> Result<Attempted, HarnessError> {
         let limits = job.limits;
-        let timeout = limits.build_timeout;
+        // The limit is per program: a batch (verify's variants, grading)
+        // builds many, so it gets the limit once for each.
+        let programs = u32::try_from(job.bins.len()).unwrap_or(u32::MAX).max(1);
+        let timeout = limits.build_timeout.saturating_mul(programs);
         let format = match job.color {
             true => "json-diagnostic-rendered-ansi",
             false => "json",
@@ -373,11 +426,14 @@ impl<'a> Harness<'a> {
         } = launch
             .spawn(level, |command| {
                 command
-                    .env("CARGO_TARGET_DIR", self.dir.join("target"))
+                    .env("CARGO_TARGET_DIR", &self.target)
                     .env("TMPDIR", &tmp)
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped());
+                if self.lean {
+                    command.envs(LEAN_ENV);
+                }
                 if let Some(driver) = wrapper {
                     command.env("RUSTC_WORKSPACE_WRAPPER", driver);
                 }
@@ -408,7 +464,7 @@ impl<'a> Harness<'a> {
             BuildWait::Interrupted => return Err(HarnessError::Interrupted),
             BuildWait::TimedOut if blocked.load(Ordering::SeqCst) => {
                 return Err(HarnessError::Locked {
-                    dir: self.dir.join("target"),
+                    dir: self.target.clone(),
                     waited: timeout,
                 });
             }
@@ -450,7 +506,7 @@ impl<'a> Harness<'a> {
             .into_iter()
             .filter(|dir| learner_only || *dir != solutions)
             .collect();
-        let mut writable = vec![self.dir.clone()];
+        let mut writable = vec![self.dir.clone(), self.target.clone()];
         writable.extend(cargo_home().filter(|home| home.is_dir()));
         View {
             hidden,
@@ -471,7 +527,7 @@ impl<'a> Harness<'a> {
         let mut seen = HashSet::new();
         let mut accounted = Vec::new();
         for target in self.standing_targets().chain(extra.iter().copied()) {
-            let name = target.bin();
+            let name = self.bin(&target);
             if !seen.insert(name.clone()) {
                 continue;
             }
@@ -606,8 +662,10 @@ impl<'a> Harness<'a> {
         }
     }
 
+    /// Beside the compiled dependencies, so a shared target says once
+    /// that they compile for the first time.
     fn stamp_path(&self) -> PathBuf {
-        self.dir.join("dependencies.stamp")
+        self.target.join("dependencies.stamp")
     }
 
     fn dependencies_stamp(&self) -> String {
@@ -623,7 +681,7 @@ impl<'a> Harness<'a> {
     /// to its root, instead of the harness's copies; a planted mistake's
     /// module is named by its diff.
     pub fn display_paths(&self, text: &str, target: &Target<'_>) -> String {
-        let copy = format!("src/bin/{}.rs", target.bin());
+        let copy = format!("src/bin/{}.rs", self.bin(target));
         let shown = self.primary_display(target);
         // Absolute copies first (valgrind prints full paths), then relative.
         let absolute = self.dir.join(&copy);

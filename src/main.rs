@@ -7,6 +7,8 @@
 //! `sandbox` contains builds and runs; the same binary, started with the
 //! hidden first argument `__sandbox`, is the supervisor of one contained
 //! process.
+//! `grade` runs those stages over every exercise of a course, for a class of
+//! submissions or one learner's workspace.
 
 mod attempt;
 mod build_limits;
@@ -15,6 +17,7 @@ mod commands;
 mod course;
 mod diff;
 mod exec;
+mod grade;
 mod harness;
 mod heap;
 mod heap_channel;

@@ -36,6 +36,12 @@ impl Workspace {
         self.root.join("build")
     }
 
+    /// Where `grade`, run in a course source, assembles submissions and
+    /// keeps the build target they share.
+    pub fn grade_dir(&self) -> PathBuf {
+        self.root.join("grade")
+    }
+
     /// Pristine templates, kept by `init` for `reset`.
     pub fn originals_dir(&self) -> PathBuf {
         self.root.join("originals")

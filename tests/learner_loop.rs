@@ -254,9 +254,11 @@ fn watch_rechecks_a_burst_of_saves_once_and_shows_completion_once() {
 
 #[test]
 fn a_crash_headline_states_the_cause_first_then_the_signal() {
-    let program = r#"fn main() {
-    let bytes = [0u8; 16];
-    let p = bytes.as_ptr().wrapping_add(1) as *const u32;
+    // The buffer is 4-aligned, so one byte in is misaligned for a u32 wherever it lies.
+    let program = r#"#[repr(align(4))] struct Bytes([u8; 16]);
+fn main() {
+    let bytes = Bytes([0u8; 16]);
+    let p = bytes.0.as_ptr().wrapping_add(1) as *const u32;
     println!("{}", unsafe { *p });
 }
 "#;
@@ -271,7 +273,7 @@ fn a_crash_headline_states_the_cause_first_then_the_signal() {
         .find(|l| l.contains("crashed"))
         .unwrap_or_else(|| panic!("no crash headline: {stdout}"));
     assert!(
-        headline.contains("your code dereferenced a misaligned pointer at exercises/align.rs:4:"),
+        headline.contains("your code dereferenced a misaligned pointer at exercises/align.rs:5:"),
         "{headline}"
     );
     assert!(headline.ends_with("(SIGABRT)"), "{headline}");

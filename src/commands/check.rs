@@ -1,12 +1,17 @@
 //! `memlings check [NAME]`: build, run, judge; record a pass or reveal a hint.
 
+use std::collections::BTreeMap;
+
 use anyhow::Result;
 
 use super::{Outcome, Session};
 use crate::course::{Exercise, Variant};
+use crate::grade::Scorecard;
+use crate::grade::build::Builder;
+use crate::grade::exercises::check_course;
 use crate::judge::Verdict;
 use crate::memcheck;
-use crate::report::{self, CheckReport, Format};
+use crate::report::{self, CheckReport, Format, grade as words};
 
 /// After a failure, whether to reveal one more hint or only repeat the
 /// ones already revealed (watch mode, where every save is a check).
@@ -42,6 +47,47 @@ pub fn check(
         describe: true,
     };
     check_with(&mut session, name, options)
+}
+
+/// `check --all`: checks every exercise, records each pass and failure in
+/// the learner's state (revealing no hints), and shows the table.
+pub fn check_all(mut session: Session, memcheck: bool, format: Format) -> Result<Outcome> {
+    super::require_valgrind(memcheck)?;
+    let builder = Builder::local(&session.course, &session.workspace);
+    let grades = check_course(
+        &session.course,
+        &session.workspace,
+        &builder,
+        &BTreeMap::new(),
+        memcheck,
+        || {},
+    )?;
+    for grade in &grades {
+        match grade.passed() {
+            true => session.state.done.insert(grade.exercise.clone()),
+            false => session.state.done.remove(&grade.exercise),
+        };
+    }
+    session.save()?;
+    let root = &session.course.root;
+    let name = root.file_name().unwrap_or(root.as_os_str());
+    let card = Scorecard {
+        submission: name.to_string_lossy().into_owned(),
+        grades,
+    };
+    match format {
+        Format::Human => {
+            print!("{}", words::table("workspace", std::slice::from_ref(&card)));
+            if card.passed() < card.total() {
+                println!("\n`memlings check NAME` shows what went wrong and a hint.");
+            }
+        }
+        Format::Json => words::emit_card(&card),
+    }
+    Ok(match card.passed() == card.total() {
+        true => Outcome::Success,
+        false => Outcome::Failed,
+    })
 }
 
 /// `check`, with options chosen by the caller. The exercise checked

@@ -2,6 +2,7 @@
 
 mod check;
 mod completions;
+mod grade;
 mod hint;
 pub mod init;
 mod list;
@@ -59,20 +60,35 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
         // friends work from another terminal in between.
         return watch::watch(dir, name, color);
     }
+    if let Cmd::Grade { args } = cmd {
+        // The course source has no learner state to open.
+        return grade::grade(dir, args);
+    }
     let session = match cmd {
         Cmd::Reset { .. } => Session::open_with(Course::load_for_repair(dir)?, color)?,
         _ => Session::open(dir, color)?,
     };
     match cmd {
-        Cmd::Watch { .. } | Cmd::Init { .. } | Cmd::Completions { .. } | Cmd::Man { .. } => {
+        Cmd::Watch { .. }
+        | Cmd::Init { .. }
+        | Cmd::Completions { .. }
+        | Cmd::Man { .. }
+        | Cmd::Grade { .. } => {
             unreachable!("handled above")
         }
         Cmd::List { output } => list::list(&session, output.format),
         Cmd::Run { name } => run::run(session, name.as_deref()),
         Cmd::Check {
+            all: true,
+            memcheck,
+            output,
+            ..
+        } => check::check_all(session, memcheck, output.format),
+        Cmd::Check {
             name,
             memcheck,
             output,
+            ..
         } => check::check(session, name.as_deref(), memcheck, output.format),
         Cmd::Hint { name, all } => hint::hint(session, name.as_deref(), all),
         Cmd::Reset { name } => reset::reset(session, name.as_deref()),

@@ -1,5 +1,7 @@
 //! JSON lines for machines: one object per judged exercise, per verified
-//! exercise, and per listing. Field names are a stable interface.
+//! exercise, and per listing. Field names are a stable interface: every line
+//! carries [`SCHEMA`], documented in docs/json.md and described by
+//! docs/memlings.schema.json.
 
 use serde_json::{Value, json};
 
@@ -9,6 +11,18 @@ use crate::heap::{HeapReport, LayoutFigures, SizeCount};
 use crate::judge::{BuildLimit, Verdict};
 use crate::sandbox::{self, Isolation};
 use crate::state::State;
+
+/// The version of the JSON lines' schema, in every line's `"schema"`.
+/// Adding a field keeps it; removing or renaming one means a new number.
+pub const SCHEMA: u32 = 1;
+
+/// Prints one JSON line, stamped with the schema version.
+pub fn emit(mut object: Value) {
+    if let Value::Object(fields) = &mut object {
+        fields.insert("schema".into(), json!(SCHEMA));
+    }
+    println!("{object}");
+}
 
 /// Writes JSON lines to stdout.
 pub struct Json;
@@ -47,14 +61,11 @@ impl Reporter for Json {
                 .and_then(|i| hints.get(i))
         );
         object["hint_level"] = json!(shown);
-        println!("{object}");
+        emit(object);
     }
 
     fn all_done(&mut self) {
-        println!(
-            "{}",
-            json!({ "event": "check", "exercise": null, "all_done": true })
-        );
+        emit(json!({ "event": "check", "exercise": null, "all_done": true }));
     }
 
     fn verified(&mut self, exercise: &Exercise, verification: &Verification<'_>) {
@@ -98,7 +109,7 @@ impl Reporter for Json {
             "alternatives": alternatives,
             "isolation": sandbox::last_used().map(Isolation::name),
         });
-        println!("{object}");
+        emit(object);
     }
 
     fn verify_finished(&mut self, summary: &VerifySummary) {
@@ -111,7 +122,7 @@ impl Reporter for Json {
             "alternatives_passed": summary.alternatives_passed,
             "alternatives_total": summary.alternatives_total,
         });
-        println!("{object}");
+        emit(object);
     }
 
     fn listed(&mut self, course: &Course, state: &State) {
@@ -129,11 +140,12 @@ impl Reporter for Json {
             "done": done,
             "total": course.exercises.len(),
         });
-        println!("{object}");
+        emit(object);
     }
 }
 
-fn heap(report: &HeapReport) -> Value {
+/// Heap figures as an object.
+pub fn heap(report: &HeapReport) -> Value {
     json!({
         "allocs": report.allocs,
         "reallocs": report.reallocs,

@@ -1,8 +1,10 @@
 //! Reporting verdicts to a person (`human`) or a machine (`json`). Commands
 //! hand plain data to a [`Reporter`]; only reporters print.
 
+pub mod grade;
 pub mod human;
-mod json;
+pub mod json;
+pub mod junit;
 
 use std::path::PathBuf;
 

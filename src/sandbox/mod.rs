@@ -53,7 +53,7 @@ impl Isolation {
 /// Isolation was required but is not available.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "--require-isolation: learner programs cannot be isolated in namespaces here ({reason}); refusing to run them with process-group containment only"
+    "learner programs cannot be isolated in namespaces here ({reason}), and isolation is required (`--require-isolation`, or `grade` without `--allow-no-isolation`): refusing to run them with process-group containment only"
 )]
 pub struct IsolationUnavailable {
     pub reason: String,

@@ -224,25 +224,135 @@ pub fn process_gone(pid: u32) -> bool {
 /// A copy of the repository's course (with solutions) in a temporary
 /// directory, so that tests never write into the source tree.
 pub fn repo_course_copy() -> TempDir {
-    fn copy(from: &Path, to: &Path) {
-        if from.is_dir() {
-            fs::create_dir_all(to).unwrap();
-            for entry in fs::read_dir(from).unwrap() {
-                let entry = entry.unwrap();
-                copy(&entry.path(), &to.join(entry.file_name()));
-            }
-        } else {
-            fs::copy(from, to).unwrap();
-        }
-    }
     let tmp = tempfile::tempdir().unwrap();
     for entry in ["course.toml", "exercises", "expected", "solutions"] {
-        copy(&repo_root().join(entry), &tmp.path().join(entry));
+        copy_dir(&repo_root().join(entry), &tmp.path().join(entry));
     }
     tmp
+}
+
+/// Copies a file, or a directory recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    if from.is_dir() {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        fs::copy(from, to).unwrap();
+    }
 }
 
 /// The repository root, which is itself the course.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The module template and solution of the driven exercise `add` in
+/// [`class_course`].
+pub const ADD_TEMPLATE: &str = "pub fn add(a: u32, b: u32) -> u32 {\n    todo!()\n}\n";
+pub const ADD_SOLUTION: &str = "pub fn add(a: u32, b: u32) -> u32 {\n    a + b\n}\n";
+/// A whole-program exercise, `greet`.
+pub const GREET_TEMPLATE: &str = "fn main() {\n    todo!()\n}\n";
+pub const GREET_SOLUTION: &str = "fn main() {\n    println!(\"hello\");\n}\n";
+/// The driven exercise `twice`.
+pub const TWICE_TEMPLATE: &str = "pub fn twice(n: u32) -> u32 {\n    todo!()\n}\n";
+pub const TWICE_SOLUTION: &str = "pub fn twice(n: u32) -> u32 {\n    2 * n\n}\n";
+
+/// A course to grade: `add` and `twice` complete modules that fixed
+/// drivers use, `greet` is a whole program.
+pub fn class_course() -> TestCourse {
+    TestCourse::new()
+        .exercise("add", ADD_TEMPLATE, "5\n", "driver = \"add_main.rs\"")
+        .solution("add", ADD_SOLUTION)
+        .file(
+            "exercises/add_main.rs",
+            "fn main() {\n    let sum = add::add(2, 3);\n    assert!(sum < 100, \"far too much\");\n    println!(\"{sum}\");\n}\n",
+        )
+        .exercise("greet", GREET_TEMPLATE, "hello\n", "")
+        .solution("greet", GREET_SOLUTION)
+        .exercise(
+            "twice",
+            TWICE_TEMPLATE,
+            "42\n",
+            "driver = \"twice_main.rs\"",
+        )
+        .solution("twice", TWICE_SOLUTION)
+        .file(
+            "exercises/twice_main.rs",
+            "fn main() {\n    println!(\"{}\", twice::twice(21));\n}\n",
+        )
+        .build()
+}
+
+/// A learner's submission: a directory holding `files` (relative path,
+/// text) and nothing else.
+pub fn submission(parent: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = parent.join(name);
+    for (path, text) in files {
+        let file = dir.join(path);
+        fs::create_dir_all(file.parent().expect("a parent")).unwrap();
+        fs::write(file, text).unwrap();
+    }
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The three submissions of the grading tests: `complete` solves all,
+/// `partial` one (its `greet` is the template, its `twice` missing), and
+/// `cheater` edited `expected/`, a driver and its state to fake passes
+/// of a wrong `add`, and solved `greet` for real.
+pub fn class_submissions(parent: &Path) -> [PathBuf; 3] {
+    [
+        submission(
+            parent,
+            "complete",
+            &[
+                ("exercises/add.rs", ADD_SOLUTION),
+                ("exercises/greet.rs", GREET_SOLUTION),
+                ("exercises/twice.rs", TWICE_SOLUTION),
+            ],
+        ),
+        submission(
+            parent,
+            "partial",
+            &[
+                ("exercises/add.rs", ADD_SOLUTION),
+                ("exercises/greet.rs", GREET_TEMPLATE),
+            ],
+        ),
+        submission(
+            parent,
+            "cheater",
+            &[
+                (
+                    "exercises/add.rs",
+                    "pub fn add(a: u32, b: u32) -> u32 {\n    a * b\n}\n",
+                ),
+                (
+                    "exercises/add_main.rs",
+                    "fn main() {\n    println!(\"5\");\n}\n",
+                ),
+                ("expected/twice.txt", "0\n"),
+                (
+                    "exercises/twice.rs",
+                    "pub fn twice(_: u32) -> u32 {\n    0\n}\n",
+                ),
+                ("exercises/greet.rs", GREET_SOLUTION),
+                (
+                    ".memlings/state.toml",
+                    "done = [\"add\", \"greet\", \"twice\"]\n",
+                ),
+            ],
+        ),
+    ]
+}
+
+/// The JSON lines of a command's stdout.
+pub fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
 }
