@@ -61,6 +61,11 @@ impl MemoryMapper {
         //    reading it.
         // 4. Map exactly `size` bytes with memmap2. Mapping is `unsafe`:
         //    write a `// SAFETY:` comment saying what you are promising.
+        //    (Your first `unsafe`: a function marked `unsafe fn` can only be
+        //    called inside an `unsafe { ... }` block, which is you telling
+        //    the compiler "I checked the rules in this function's `# Safety`
+        //    docs". Here the rule is about the file: read `map_mut`'s docs.
+        //    The block can hold just the call: `let m = unsafe { ... }?;`.)
         // 5. The `File` is not needed once the mapping exists: let it close.
         // Use `?` so that every failure becomes the returned `io::Error`.
         let _ = (path, size); // (delete this line: it only silences a warning)

@@ -29,8 +29,10 @@ pub enum TensorError {
 
 impl fmt::Display for TensorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // TODO: one human-readable message per variant, e.g.
-        // "shape [..] has too many elements to fit in memory" and
+        // TODO: one message per variant. The driver prints them, so the
+        // check compares them word for word: not examples, but exactly
+        // "shape [2, 3] has too many elements to fit in memory" (the shape
+        // as `{:?}` prints a `Vec`) and
         // "tensor index 7 out of range (manager holds 2)".
         let _ = f; // (delete this line: it only silences a warning)
         todo!()

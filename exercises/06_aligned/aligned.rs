@@ -10,8 +10,9 @@
 //! alignment), get it from `std::alloc::alloc_zeroed`, and give it back with
 //! `std::alloc::dealloc` and *the same layout*. Wrapping the pointer in a
 //! struct with `Drop` (RAII) makes "give it back exactly once, on every
-//! path" automatic. This is your first `unsafe` code: each `unsafe` block
-//! gets a `// SAFETY:` comment saying why its rules hold.
+//! path" automatic. This is the first time you call the allocator
+//! yourself (the mapper's only `unsafe` was one call into memmap2): each
+//! `unsafe` block gets a `// SAFETY:` comment saying why its rules hold.
 //!
 //! Rules the driver checks:
 //! - `layout_for(len)`: `len * 4` bytes rounded up to a multiple of `ALIGN`,

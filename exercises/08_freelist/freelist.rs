@@ -125,7 +125,11 @@ impl FreeList {
         //    `BadArena { capacity, align }`.
         // 2. The arena is `capacity` zeroed bytes in a `Box<[u8]>`.
         // 3. At first the whole arena is one free block, unless it is
-        //    empty: the free list never holds an empty block.
+        //    empty: the free list never holds an empty block. (Clippy warns
+        //    that `vec![0..capacity]` looks like a mistake, and its suggested
+        //    fix builds a `Vec<usize>`, which is not what `free` holds: a
+        //    `Vec<Range<usize>>` with one range is right here, and pushing
+        //    the range onto an empty `Vec` says so without a warning.)
         let _ = (capacity, align); // (delete this line: it only silences a warning)
         todo!()
     }

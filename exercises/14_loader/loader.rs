@@ -22,6 +22,20 @@
 //! every piece must print; the error messages are already written for you
 //! in `impl Display for LoadError`.
 //!
+//! Much of this you have written before; start from your own code, minding
+//! what differs here:
+//! * `Reader` is the reader exercise's, but `take` takes a `usize`,
+//!   `Truncated` reports the file's length (not the bytes remaining), a
+//!   string longer than the rest of the file is `StringPastEnd`, both string
+//!   errors point at the length prefix, strings are copied into `String`s
+//!   (a `MetaValue` owns its data), and there are 13 value types (0..=12)
+//!   with arrays nested up to `MAX_ARRAY_DEPTH`. A failed read ends `open`,
+//!   so the position need not be restored.
+//! * `ScratchPool::alloc_f32` is the pool exercise's `allocate`, for f32s.
+//! * `f16_to_f32` (the quant exercise) is written for you below.
+//! What is new: the tensor table (`tensor_info`, `tensor_span`),
+//! `parse_header`, and the views into the mapping.
+//!
 //! Rules of the game: a malformed file must give a `LoadError`, never a
 //! panic. So no indexing with `[]` on file data, no unchecked `+`/`*` on
 //! numbers read from the file, and no `Vec::with_capacity(count)` with an
@@ -485,6 +499,9 @@ impl<'a> Reader<'a> {
         // bytes that remain *before* taking them: a huge length must become
         // `StringPastEnd`, not `Truncated` and not an overflow. Then check UTF-8
         // (`String::from_utf8`, error `InvalidUtf8`).
+        // Both errors report the offset of the *length prefix* (where this
+        // call started), not of the string's bytes: not the convention of the
+        // reader exercise's `InvalidUtf8`, so reused code needs that change.
         todo!()
     }
 
