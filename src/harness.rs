@@ -392,6 +392,8 @@ impl<'a> Harness<'a> {
         stop_orphaned_build(&group_file, &self.dir);
         let tmp = self.dir.join("tmp");
         fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
+        // The build view binds the target writable, so it must exist.
+        fs::create_dir_all(&self.target).map_err(io_at(&self.target))?;
         let mut args: Vec<OsString> = vec![
             "build".into(),
             "--manifest-path".into(),
