@@ -440,7 +440,7 @@ pub fn signal_name(signal: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heap::{FreeOp, HeapReport, LayoutFigures, Leaked};
+    use crate::heap::{FreeOp, HeapReport, LayoutFigures, Leaked, Resource};
     use std::time::Duration;
 
     const HELD: Limits = Limits {
