@@ -9,7 +9,7 @@ use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::thread;
 
 use serde::Deserialize;
@@ -153,25 +153,16 @@ impl<'a> Harness<'a> {
                 self.dependency_names()
             );
         }
-        let mut bins: Vec<String> = targets.iter().map(Target::bin).collect();
-        bins.sort();
-        bins.dedup();
-        let (mut messages, mut stderr) = self.cargo_build(&bins, color, first_build)?;
-        if messages.values().all(Messages::is_empty)
-            && !messages.values().any(|m| m.executable.is_some())
-            && stderr.contains("clippy-driver")
-        {
-            // The driver is there but cannot run (a rustup proxy without
-            // the component): build without lints.
-            lints::turn_off();
-            (messages, stderr) = self.cargo_build(&bins, color, first_build)?;
-        }
+        let bins = bin_names(targets.iter());
+        // Probes are about type errors; lints are for programs.
+        let programs = bin_names(targets.iter().filter(|t| t.probe.is_none()));
+        let (mut messages, mut stderr) = self.cargo_build(&bins, &programs, color, first_build)?;
         let conflicts = self.own_allocator_conflicts(targets, &messages, &accounted)?;
         if !conflicts.is_empty() {
             // Those programs install their own global allocator, so they
             // run unaccounted; remembered until their sources change.
             accounted = self.prepare(targets)?.1;
-            let (again, err) = self.cargo_build(&conflicts, color, false)?;
+            let (again, err) = self.cargo_build(&conflicts, &conflicts, color, false)?;
             messages.extend(again);
             stderr = err;
         }
@@ -201,6 +192,12 @@ impl<'a> Harness<'a> {
         heap: bool,
         stderr: &str,
     ) -> Result<BuildOutcome, HarnessError> {
+        // Only denied lints stand between the code and a passing build.
+        if messages.errors.is_empty() && !messages.lints.is_empty() {
+            return Ok(BuildOutcome::Lint(
+                self.display_paths(&messages.lints.concat(), target),
+            ));
+        }
         match messages.executable {
             Some(exe) => Ok(BuildOutcome::Built {
                 exe,
@@ -211,10 +208,6 @@ impl<'a> Harness<'a> {
                     .map(|w| self.display_paths(w, target))
                     .collect(),
             }),
-            // Only denied lints stand between the code and a program.
-            None if messages.errors.is_empty() && !messages.lints.is_empty() => Ok(
-                BuildOutcome::Lint(self.display_paths(&messages.lints.concat(), target)),
-            ),
             None if !messages.errors.is_empty() || !messages.notes.is_empty() => {
                 let all = [messages.errors, messages.lints, messages.notes].concat();
                 Ok(BuildOutcome::CompileError {
@@ -259,35 +252,95 @@ impl<'a> Harness<'a> {
         Ok(bins)
     }
 
-    /// Runs `cargo build --keep-going` for the bins; returns each bin's
-    /// JSON messages, and Cargo's stderr (for failures before compiling).
+    /// Runs `cargo build --keep-going` for `bins` and, when clippy is
+    /// there, lints `programs` with a `cargo check` beside it; returns each
+    /// bin's JSON messages (the lints' merged in), and the build's stderr
+    /// (for failures before compiling).
     fn cargo_build(
         &self,
         bins: &[String],
+        programs: &[String],
         color: bool,
         first_build: bool,
     ) -> Result<(HashMap<String, Messages>, String), HarnessError> {
+        let driver = lints::driver().filter(|_| !programs.is_empty());
+        thread::scope(|scope| {
+            // Beside the build, except on a first build, whose dependency
+            // resolution (and downloads) the other would race.
+            let beside = match driver {
+                Some(driver) if !first_build => {
+                    let child = self.spawn_cargo(Pass::Lint(driver), programs, color)?;
+                    Some(scope.spawn(move || self.collect(child, Pass::Lint(driver), false)))
+                }
+                _ => None,
+            };
+            let build = self.spawn_cargo(Pass::Build, bins, color)?;
+            let (mut messages, stderr) = self.collect(build, Pass::Build, first_build)?;
+            let linted = match (beside, driver) {
+                (Some(handle), _) => Some(handle.join().map_err(|_| HarnessError::Cargo {
+                    stderr: "the lint pass stopped unexpectedly".into(),
+                })??),
+                (None, Some(driver)) => {
+                    let child = self.spawn_cargo(Pass::Lint(driver), programs, color)?;
+                    Some(self.collect(child, Pass::Lint(driver), false)?)
+                }
+                (None, None) => None,
+            };
+            if let Some((lints, lint_stderr)) = linted {
+                if lints.is_empty() && lint_stderr.contains("clippy-driver") {
+                    // The driver is there but cannot run (a rustup proxy
+                    // without the component).
+                    lints::turn_off();
+                }
+                for (bin, found) in lints {
+                    messages.entry(bin).or_default().merge_lints(found);
+                }
+            }
+            Ok((messages, stderr))
+        })
+    }
+
+    /// Starts Cargo for one pass over `bins`.
+    fn spawn_cargo(
+        &self,
+        pass: Pass<'_>,
+        bins: &[String],
+        color: bool,
+    ) -> Result<Child, HarnessError> {
         let format = match color {
             true => "json-diagnostic-rendered-ansi",
             false => "json",
         };
         let mut command = Command::new(cargo());
+        let target_dir = match pass {
+            Pass::Build => self.dir.join("target"),
+            Pass::Lint(driver) => {
+                command.env("RUSTC_WORKSPACE_WRAPPER", driver);
+                self.dir.join("lint-target")
+            }
+        };
         command
-            .arg("build")
+            .arg(pass.subcommand())
             .arg("--manifest-path")
             .arg(self.dir.join("Cargo.toml"))
             .args(bins.iter().flat_map(|bin| ["--bin", bin]))
             .args(["--keep-going", "--message-format", format])
-            .env("CARGO_TARGET_DIR", self.dir.join("target"));
-        if let Some(driver) = lints::wrapper() {
-            command.env("RUSTC_WORKSPACE_WRAPPER", driver);
-        }
-        let mut child = command
+            .env("CARGO_TARGET_DIR", target_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|source| HarnessError::CargoMissing { source })?;
+            .map_err(|source| HarnessError::CargoMissing { source })
+    }
+
+    /// Reads a Cargo run's messages to its end; returns each bin's and
+    /// Cargo's stderr.
+    fn collect(
+        &self,
+        mut child: Child,
+        pass: Pass<'_>,
+        first_build: bool,
+    ) -> Result<(HashMap<String, Messages>, String), HarnessError> {
         // Drain stderr on its own thread so neither pipe can fill and block.
         let stderr = child.stderr.take().map(|mut pipe| {
             thread::spawn(move || {
@@ -299,7 +352,7 @@ impl<'a> Harness<'a> {
         let messages = child
             .stdout
             .take()
-            .map(|out| self.read_messages(out, first_build))
+            .map(|out| self.read_messages(out, pass, first_build))
             .unwrap_or_default();
         child
             .wait()
@@ -309,8 +362,14 @@ impl<'a> Harness<'a> {
     }
 
     /// Reads Cargo's JSON messages into each bin's, reporting dependency
-    /// progress on the first build.
-    fn read_messages(&self, out: impl Read, first_build: bool) -> HashMap<String, Messages> {
+    /// progress on the first build. From the lint pass only clippy's own
+    /// lints count: the rest repeats what the build said.
+    fn read_messages(
+        &self,
+        out: impl Read,
+        pass: Pass<'_>,
+        first_build: bool,
+    ) -> HashMap<String, Messages> {
         let mut found: HashMap<String, Messages> = HashMap::new();
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             let Ok(CargoMessage {
@@ -322,10 +381,14 @@ impl<'a> Harness<'a> {
             else {
                 continue;
             };
-            match (reason.as_str(), message, executable) {
+            match (pass, reason.as_str(), message, executable) {
                 // The counter's crate is memlings' business, not the learner's.
-                ("compiler-message", _, _) if target.name == COUNTER_CRATE => {}
-                ("compiler-message", Some(m), _) => {
+                (_, "compiler-message", _, _) if target.name == COUNTER_CRATE => {}
+                (Pass::Lint(_), "compiler-message", Some(m), _) if m.is_clippy_lint() => {
+                    found.entry(target.name).or_default().add_lint(m);
+                }
+                (Pass::Lint(_), ..) => {}
+                (Pass::Build, "compiler-message", Some(m), _) => {
                     let bin = found.entry(target.name).or_default();
                     match m.level.as_str() {
                         "error" => bin.add_error(m),
@@ -336,12 +399,12 @@ impl<'a> Harness<'a> {
                         _ => {}
                     }
                 }
-                ("compiler-artifact", _, Some(exe)) => {
+                (Pass::Build, "compiler-artifact", _, Some(exe)) => {
                     found.entry(target.name).or_default().executable = Some(exe);
                 }
                 // Build scripts are an implementation detail of a crate,
                 // and the counter one of memlings.
-                ("compiler-artifact", _, None)
+                (Pass::Build, "compiler-artifact", _, None)
                     if first_build
                         && target.kind != ["custom-build"]
                         && target.name != COUNTER_CRATE =>
@@ -730,6 +793,34 @@ fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
     fs::write(path, text)
 }
 
+/// One of the two Cargo runs over the harness: the build (plain rustc, so
+/// the program keeps rustc's runtime checks for misaligned and null
+/// pointer dereferences, which clippy-driver leaves out), and the lint pass
+/// (`cargo check` with clippy-driver as workspace wrapper, in a target
+/// directory of its own).
+#[derive(Debug, Clone, Copy)]
+enum Pass<'a> {
+    Build,
+    Lint(&'a Path),
+}
+
+impl Pass<'_> {
+    fn subcommand(self) -> &'static str {
+        match self {
+            Pass::Build => "build",
+            Pass::Lint(_) => "check",
+        }
+    }
+}
+
+/// The distinct bin names of `targets`, sorted.
+fn bin_names<'a, 'b: 'a>(targets: impl Iterator<Item = &'a Target<'b>>) -> Vec<String> {
+    let mut bins: Vec<String> = targets.map(Target::bin).collect();
+    bins.sort();
+    bins.dedup();
+    bins
+}
+
 /// What Cargo said about one bin.
 #[derive(Debug, Clone, Default)]
 struct Messages {
@@ -748,8 +839,24 @@ struct Messages {
 }
 
 impl Messages {
-    fn is_empty(&self) -> bool {
-        self.errors.is_empty() && self.lints.is_empty() && self.notes.is_empty()
+    /// Takes the lint pass's findings about the same bin.
+    fn merge_lints(&mut self, linted: Messages) {
+        self.lints.extend(linted.lints);
+        self.warnings.extend(linted.warnings);
+    }
+
+    /// A clippy lint: denied ones fail the check, the others are warnings
+    /// (whatever level the code itself gave them).
+    fn add_lint(&mut self, lint: Diagnostic) {
+        let denied = lint
+            .code
+            .as_ref()
+            .is_some_and(|c| lints::is_denied(&c.code));
+        let rendered = lint.rendered.unwrap_or_default();
+        match denied {
+            true => self.lints.push(rendered),
+            false => self.warnings.push(rendered),
+        }
     }
 
     fn add_error(&mut self, error: Diagnostic) {
@@ -784,6 +891,17 @@ struct Diagnostic {
     code: Option<DiagnosticCode>,
     #[serde(default)]
     spans: Vec<serde::de::IgnoredAny>,
+}
+
+impl Diagnostic {
+    /// Whether this is one of clippy's lints, at a place in the code.
+    fn is_clippy_lint(&self) -> bool {
+        !self.spans.is_empty()
+            && self
+                .code
+                .as_ref()
+                .is_some_and(|c| c.code.starts_with("clippy::"))
+    }
 }
 
 /// `E0308`, or a lint's name such as `clippy::uninit_vec`.
