@@ -227,32 +227,21 @@ impl<'a> Harness<'a> {
                 self.dependency_names()
             );
         }
-        let mut bins: Vec<String> = targets.iter().map(|t| self.bin(t)).collect();
-        bins.sort();
-        bins.dedup();
+        let bins = self.bin_names(targets.iter());
+        // Probes are about type errors; lints are for programs.
+        let programs = self.bin_names(targets.iter().filter(|t| t.probe.is_none()));
         let job = BuildJob {
             bins: &bins,
+            pass: Pass::Build,
             learner_only: targets.iter().all(|t| t.variant == Variant::Learner),
             color,
             first_build,
             limits: &limits_of(targets),
         };
-        let (mut messages, mut stderr) = match self.cargo_build(&job)? {
+        let (mut messages, mut stderr) = match self.build_and_lint(&job, &programs)? {
             CargoEnd::Finished(messages, stderr) => (messages, stderr),
             CargoEnd::Limit(limit) => return Ok(limit_hit(targets, limit)),
         };
-        if messages.values().all(Messages::is_empty)
-            && !messages.values().any(|m| m.executable.is_some())
-            && stderr.contains("clippy-driver")
-        {
-            // The driver is there but cannot run (a rustup proxy without
-            // the component): build without lints.
-            lints::turn_off();
-            (messages, stderr) = match self.cargo_build(&job)? {
-                CargoEnd::Finished(messages, stderr) => (messages, stderr),
-                CargoEnd::Limit(limit) => return Ok(limit_hit(targets, limit)),
-            };
-        }
         let conflicts = self.own_allocator_conflicts(targets, &messages, &accounted)?;
         if !conflicts.is_empty() {
             // Those programs install their own global allocator, so they
@@ -297,6 +286,12 @@ impl<'a> Harness<'a> {
         heap: bool,
         stderr: &str,
     ) -> Result<BuildOutcome, HarnessError> {
+        // Only denied lints stand between the code and a passing build.
+        if messages.errors.is_empty() && !messages.lints.is_empty() {
+            return Ok(BuildOutcome::Lint(
+                self.display_paths(&messages.lints.concat(), target),
+            ));
+        }
         match messages.executable {
             Some(exe) => Ok(BuildOutcome::Built {
                 exe,
@@ -307,10 +302,6 @@ impl<'a> Harness<'a> {
                     .map(|w| self.display_paths(w, target))
                     .collect(),
             }),
-            // Only denied lints stand between the code and a program.
-            None if messages.errors.is_empty() && !messages.lints.is_empty() => Ok(
-                BuildOutcome::Lint(self.display_paths(&messages.lints.concat(), target)),
-            ),
             None if !messages.errors.is_empty() || !messages.notes.is_empty() => {
                 let all = [messages.errors, messages.lints, messages.notes].concat();
                 Ok(BuildOutcome::CompileError {
@@ -355,6 +346,66 @@ impl<'a> Harness<'a> {
         Ok(bins)
     }
 
+    /// The distinct bin names of `targets`, sorted.
+    fn bin_names<'b, 'c: 'b>(&self, targets: impl Iterator<Item = &'b Target<'c>>) -> Vec<String> {
+        let mut bins: Vec<String> = targets.map(|t| self.bin(t)).collect();
+        bins.sort();
+        bins.dedup();
+        bins
+    }
+
+    /// Runs the build of `job` and, when clippy is there, lints `programs`
+    /// with a `cargo check` beside it (after it on a first build, whose
+    /// dependency resolution the other would race). The program itself is
+    /// compiled by plain rustc: clippy-driver leaves out rustc's runtime
+    /// checks of misaligned and null pointer dereferences. Only clippy's
+    /// own lints are taken from the lint pass, merged into each bin's.
+    fn build_and_lint(
+        &self,
+        job: &BuildJob<'_>,
+        programs: &[String],
+    ) -> Result<CargoEnd, HarnessError> {
+        let driver = lints::driver().filter(|_| !programs.is_empty());
+        let lint_job = driver.map(|driver| BuildJob {
+            bins: programs,
+            pass: Pass::Lint(driver),
+            ..*job
+        });
+        let (built, linted) = thread::scope(|scope| {
+            let beside = lint_job
+                .as_ref()
+                .filter(|_| !job.first_build)
+                .map(|lint| scope.spawn(move || self.cargo_build(lint)));
+            let built = self.cargo_build(job);
+            let linted = match (beside, &lint_job) {
+                (Some(handle), _) => Some(handle.join().unwrap_or(Err(HarnessError::Cargo {
+                    stderr: "the lint pass stopped unexpectedly".into(),
+                }))),
+                (None, Some(lint)) if built.is_ok() => Some(self.cargo_build(lint)),
+                _ => None,
+            };
+            (built, linted)
+        });
+        let mut built = built?;
+        if let (CargoEnd::Finished(messages, _), Some(linted)) = (&mut built, linted) {
+            match linted? {
+                CargoEnd::Finished(lints, lint_stderr) => {
+                    if lints.is_empty() && lint_stderr.contains("clippy-driver") {
+                        // The driver is there but cannot run (a rustup
+                        // proxy without the component).
+                        lints::turn_off();
+                    }
+                    for (bin, found) in lints {
+                        messages.entry(bin).or_default().merge_lints(found);
+                    }
+                }
+                // The program built; only its lints ran out of room.
+                CargoEnd::Limit(_) => {}
+            }
+        }
+        Ok(built)
+    }
+
     /// Runs `cargo build --keep-going` for the bins under the build
     /// limits, as isolated as learner programs are: in namespaces where
     /// `expected/`, `.memlings/` (but the harness) and, for the learner's
@@ -388,14 +439,14 @@ impl<'a> Harness<'a> {
             false => "json",
         };
         let memory_bytes = limits.build_memory_limit_mb.saturating_mul(1024 * 1024);
-        let group_file = self.dir.join(BUILD_GROUP_FILE);
+        let group_file = self.dir.join(job.pass.group_file());
         stop_orphaned_build(&group_file, &self.dir);
         let tmp = self.dir.join("tmp");
         fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
         // The build view binds the target writable, so it must exist.
         fs::create_dir_all(&self.target).map_err(io_at(&self.target))?;
         let mut args: Vec<OsString> = vec![
-            "build".into(),
+            job.pass.subcommand().into(),
             "--manifest-path".into(),
             self.dir.join("Cargo.toml").into(),
         ];
@@ -420,7 +471,10 @@ impl<'a> Harness<'a> {
             network: true,
             cgroup: None,
         };
-        let wrapper = lints::wrapper();
+        let target_dir = match job.pass {
+            Pass::Build => self.target.clone(),
+            Pass::Lint(_) => self.target.join("lint"),
+        };
         let Launched {
             mut child,
             pgid,
@@ -428,7 +482,7 @@ impl<'a> Harness<'a> {
         } = launch
             .spawn(level, |command| {
                 command
-                    .env("CARGO_TARGET_DIR", &self.target)
+                    .env("CARGO_TARGET_DIR", &target_dir)
                     .env("TMPDIR", &tmp)
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
@@ -436,7 +490,7 @@ impl<'a> Harness<'a> {
                 if self.lean {
                     command.envs(LEAN_ENV);
                 }
-                if let Some(driver) = wrapper {
+                if let Pass::Lint(driver) = job.pass {
                     command.env("RUSTC_WORKSPACE_WRAPPER", driver);
                 }
             })
@@ -445,11 +499,11 @@ impl<'a> Harness<'a> {
         let _ = fs::write(&group_file, pgid.to_string());
         let blocked = Arc::new(AtomicBool::new(false));
         let stderr = child.stderr.take().map(|pipe| read_stderr(pipe, &blocked));
-        let first_build = job.first_build;
+        let (first_build, pass) = (job.first_build, job.pass.is_lint());
         let stdout = child
             .stdout
             .take()
-            .map(|out| thread::spawn(move || read_messages(out, first_build)));
+            .map(|out| thread::spawn(move || read_messages(out, pass, first_build)));
         let waited = wait_for_build(child, pgid, timeout);
         let _ = killpg(pgid, Signal::SIGKILL);
         let _ = fs::remove_file(&group_file);
@@ -712,7 +766,9 @@ impl<'a> Harness<'a> {
 
 /// Reads Cargo's JSON messages into each bin's, reporting dependency
 /// progress on the first build.
-fn read_messages(out: impl Read, first_build: bool) -> HashMap<String, Messages> {
+/// From the lint pass (`lint`) only clippy's own lints count: the rest
+/// repeats what the build said.
+fn read_messages(out: impl Read, lint: bool, first_build: bool) -> HashMap<String, Messages> {
     let mut found: HashMap<String, Messages> = HashMap::new();
     for line in BufReader::new(out).lines().map_while(Result::ok) {
         let Ok(CargoMessage {
@@ -727,6 +783,10 @@ fn read_messages(out: impl Read, first_build: bool) -> HashMap<String, Messages>
         match (reason.as_str(), message, executable) {
             // The counter's crate is memlings' business, not the learner's.
             ("compiler-message", _, _) if target.name == COUNTER_CRATE => {}
+            ("compiler-message", Some(m), _) if lint && m.is_clippy_lint() => {
+                found.entry(target.name).or_default().add_lint(m);
+            }
+            _ if lint => {}
             ("compiler-message", Some(m), _) => {
                 let bin = found.entry(target.name).or_default();
                 match m.level.as_str() {
@@ -777,11 +837,40 @@ fn limit_hit(targets: &[Target<'_>], limit: BuildLimit) -> Vec<BuildOutcome> {
 #[derive(Clone, Copy)]
 struct BuildJob<'a> {
     bins: &'a [String],
+    pass: Pass<'a>,
     /// Only the learner's code is built, so the solutions stay hidden.
     learner_only: bool,
     color: bool,
     first_build: bool,
     limits: &'a Limits,
+}
+
+/// What a Cargo run does: build the programs, or lint them with clippy.
+#[derive(Clone, Copy)]
+enum Pass<'a> {
+    Build,
+    Lint(&'a Path),
+}
+
+impl Pass<'_> {
+    fn subcommand(self) -> &'static str {
+        match self {
+            Pass::Build => "build",
+            Pass::Lint(_) => "check",
+        }
+    }
+
+    fn is_lint(self) -> bool {
+        matches!(self, Pass::Lint(_))
+    }
+
+    /// Where the pass's process group is recorded, to stop it if orphaned.
+    fn group_file(self) -> String {
+        match self {
+            Pass::Build => BUILD_GROUP_FILE.to_owned(),
+            Pass::Lint(_) => format!("{BUILD_GROUP_FILE}.lint"),
+        }
+    }
 }
 
 /// One try at a build at a given isolation level.
@@ -1010,8 +1099,23 @@ struct Messages {
 }
 
 impl Messages {
-    fn is_empty(&self) -> bool {
-        self.errors.is_empty() && self.lints.is_empty() && self.notes.is_empty()
+    fn merge_lints(&mut self, linted: Messages) {
+        self.lints.extend(linted.lints);
+        self.warnings.extend(linted.warnings);
+    }
+
+    /// A clippy lint: denied ones fail the check, the others are warnings
+    /// (whatever level the code itself gave them).
+    fn add_lint(&mut self, lint: Diagnostic) {
+        let denied = lint
+            .code
+            .as_ref()
+            .is_some_and(|c| lints::is_denied(&c.code));
+        let rendered = lint.rendered.unwrap_or_default();
+        match denied {
+            true => self.lints.push(rendered),
+            false => self.warnings.push(rendered),
+        }
     }
 
     fn add_error(&mut self, error: Diagnostic) {
@@ -1046,6 +1150,16 @@ struct Diagnostic {
     code: Option<DiagnosticCode>,
     #[serde(default)]
     spans: Vec<serde::de::IgnoredAny>,
+}
+
+impl Diagnostic {
+    fn is_clippy_lint(&self) -> bool {
+        !self.spans.is_empty()
+            && self
+                .code
+                .as_ref()
+                .is_some_and(|c| c.code.starts_with("clippy::"))
+    }
 }
 
 /// `E0308`, or a lint's name such as `clippy::uninit_vec`.

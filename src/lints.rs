@@ -1,10 +1,13 @@
-//! Lints on exercise code. The harness builds with `clippy-driver` as
-//! Cargo's workspace wrapper, so the one compile that makes the program
-//! also lints it (dependencies are not linted). A curated list of lints
-//! that signal memory bugs is denied in the harness manifest and fails the
-//! check as a `lint` verdict; every other clippy lint is a warning, shown
-//! like rustc's (clippy's `correctness` group, denied by default, included:
-//! a silly but harmless expression is not a memory bug).
+//! Lints on exercise code. Beside each build the harness runs a
+//! `cargo check` with `clippy-driver` as Cargo's workspace wrapper, in a
+//! target directory of its own (dependencies are not linted). The program
+//! itself is built by plain rustc: clippy-driver leaves out rustc's runtime
+//! checks for misaligned and null pointer dereferences, which the verdicts
+//! rely on. A curated list of lints that signal memory bugs is denied in the
+//! harness manifest and fails the check as a `lint` verdict; every other
+//! clippy lint is a warning, shown like rustc's (clippy's `correctness`
+//! group, denied by default, included: a silly but harmless expression is
+//! not a memory bug).
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -82,10 +85,10 @@ pub fn is_denied(code: &str) -> bool {
 /// Lints were found unavailable in this process: build without them.
 static OFF: AtomicBool = AtomicBool::new(false);
 
-/// The wrapper to build with, if lints are on. Looked up once: next to
-/// the `cargo` in `$CARGO` (a toolchain's own directory), else on `PATH`.
-/// When lints are off it says so, once.
-pub fn wrapper() -> Option<&'static Path> {
+/// The clippy-driver to lint with, if lints are on. Looked up once: next
+/// to the `cargo` in `$CARGO` (a toolchain's own directory), else on
+/// `PATH`. When lints are off it says so, once.
+pub fn driver() -> Option<&'static Path> {
     static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
     let found = FOUND.get_or_init(|| {
         let cargo_dir = std::env::var_os("CARGO")
@@ -103,7 +106,7 @@ pub fn wrapper() -> Option<&'static Path> {
     }
 }
 
-/// Builds without lints from now on (the driver could not run), and says so once.
+/// Lints are off from now on (the driver could not run); says so once.
 pub fn turn_off() {
     static SAID: AtomicBool = AtomicBool::new(false);
     OFF.store(true, Ordering::Relaxed);
