@@ -228,8 +228,14 @@ impl<'a> Harness<'a> {
             );
         }
         let bins = self.bin_names(targets.iter());
-        // Probes are about type errors; lints are for programs.
-        let programs = self.bin_names(targets.iter().filter(|t| t.probe.is_none()));
+        // Probes are about type errors; lints are for programs, and only
+        // for those whose module has `unsafe` code: every denied lint is a
+        // memory bug only there, and a safe module is spared a second compile.
+        let programs = self.bin_names(
+            targets
+                .iter()
+                .filter(|t| t.probe.is_none() && self.module_has_unsafe(t)),
+        );
         let job = BuildJob {
             bins: &bins,
             pass: Pass::Build,
@@ -344,6 +350,15 @@ impl<'a> Harness<'a> {
             bins.push(bin);
         }
         Ok(bins)
+    }
+
+    /// Whether the module a target mounts has `unsafe` code.
+    fn module_has_unsafe(&self, target: &Target<'_>) -> bool {
+        self.module_file(target)
+            .ok()
+            .flatten()
+            .and_then(|path| fs::read_to_string(path).ok())
+            .is_some_and(|text| lints::has_unsafe_code(&text))
     }
 
     /// The distinct bin names of `targets`, sorted.

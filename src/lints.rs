@@ -127,6 +127,23 @@ fn find_driver(preferred: Option<&Path>, path: &std::ffi::OsStr) -> Option<PathB
         .find(|candidate| candidate.is_file())
 }
 
+/// `unsafe` as a keyword outside `//` comments: a block, fn, impl, trait
+/// or extern block.
+pub fn has_unsafe_code(text: &str) -> bool {
+    text.lines()
+        .map(|line| line.split("//").next().unwrap_or_default())
+        .any(|code| {
+            code.match_indices("unsafe").any(|(i, _)| {
+                let before = code[..i].chars().next_back();
+                let after = code[i + "unsafe".len()..].trim_start();
+                !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '`')
+                    && ["{", "fn ", "impl", "trait ", "extern "]
+                        .iter()
+                        .any(|next| after.starts_with(next))
+            })
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +187,15 @@ mod tests {
             Some(elsewhere.join("clippy-driver"))
         );
         assert_eq!(find_driver(None, std::ffi::OsStr::new("")), None);
+    }
+
+    #[test]
+    fn finds_unsafe_code_not_the_word() {
+        assert!(has_unsafe_code("let p = unsafe { alloc(l) };"));
+        assert!(has_unsafe_code("unsafe impl Send for X {}"));
+        assert!(has_unsafe_code("    pub unsafe fn f() {}"));
+        assert!(!has_unsafe_code("//! No `unsafe` is needed anywhere."));
+        assert!(!has_unsafe_code("let x = 1; // unsafe { would be wrong }"));
+        assert!(!has_unsafe_code("/// an unsafe_cell helper"));
     }
 }

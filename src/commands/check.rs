@@ -10,6 +10,7 @@ use crate::grade::Scorecard;
 use crate::grade::build::Builder;
 use crate::grade::exercises::check_course;
 use crate::judge::Verdict;
+use crate::lints;
 use crate::memcheck;
 use crate::report::{self, CheckReport, Format, grade as words};
 
@@ -154,24 +155,7 @@ pub fn check_with(
 /// a comment), which passing output alone does not prove sound.
 fn uses_unsafe(session: &Session, exercise: &Exercise) -> bool {
     let module = session.course.learner_path(exercise);
-    std::fs::read_to_string(module).is_ok_and(|text| has_unsafe_code(&text))
-}
-
-/// `unsafe` as a keyword outside `//` comments: a block, fn, impl, trait
-/// or extern block.
-fn has_unsafe_code(text: &str) -> bool {
-    text.lines()
-        .map(|line| line.split("//").next().unwrap_or_default())
-        .any(|code| {
-            code.match_indices("unsafe").any(|(i, _)| {
-                let before = code[..i].chars().next_back();
-                let after = code[i + "unsafe".len()..].trim_start();
-                !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '`')
-                    && ["{", "fn ", "impl", "trait ", "extern "]
-                        .iter()
-                        .any(|next| after.starts_with(next))
-            })
-        })
+    std::fs::read_to_string(module).is_ok_and(|text| lints::has_unsafe_code(&text))
 }
 
 /// Whether a failure deserves a new hint. Unfinished code (a `todo!()`
@@ -189,19 +173,4 @@ fn earns_new_hint(verdict: &Verdict) -> bool {
             | Verdict::LayoutMismatch { .. }
             | Verdict::MissingHeapReport(_)
     ) && !verdict.is_unfinished()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::has_unsafe_code;
-
-    #[test]
-    fn finds_unsafe_code_not_the_word() {
-        assert!(has_unsafe_code("let p = unsafe { alloc(l) };"));
-        assert!(has_unsafe_code("unsafe impl Send for X {}"));
-        assert!(has_unsafe_code("    pub unsafe fn f() {}"));
-        assert!(!has_unsafe_code("//! No `unsafe` is needed anywhere."));
-        assert!(!has_unsafe_code("let x = 1; // unsafe { would be wrong }"));
-        assert!(!has_unsafe_code("/// an unsafe_cell helper"));
-    }
 }
