@@ -18,6 +18,7 @@ mod exec;
 mod harness;
 mod heap;
 mod heap_channel;
+mod hints;
 mod interrupt;
 mod judge;
 mod lints;
