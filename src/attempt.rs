@@ -168,8 +168,11 @@ impl<'a> Stages<'a> {
                 heap,
                 warnings,
             } => (exe, heap, warnings),
-            BuildOutcome::CompileError { diagnostics, .. } => {
-                return Ok(Attempt::unbuilt(Verdict::CompileError { diagnostics }));
+            BuildOutcome::CompileError { diagnostics, codes } => {
+                return Ok(Attempt::unbuilt(Verdict::CompileError {
+                    diagnostics,
+                    codes,
+                }));
             }
             BuildOutcome::Lint(diagnostics) => {
                 return Ok(Attempt::unbuilt(Verdict::Lint { diagnostics }));

@@ -133,6 +133,28 @@ pub enum HeapLimitKind {
     Allocated,
 }
 
+impl HeapLimitKind {
+    /// Every kind, for parsing course keys.
+    pub const ALL: [HeapLimitKind; 5] = [
+        HeapLimitKind::Leaked,
+        HeapLimitKind::Allocations,
+        HeapLimitKind::Reallocs,
+        HeapLimitKind::Peak,
+        HeapLimitKind::Allocated,
+    ];
+
+    /// The name used in JSON and course keys.
+    pub fn key(self) -> &'static str {
+        match self {
+            HeapLimitKind::Leaked => "leaked",
+            HeapLimitKind::Allocations => "allocations",
+            HeapLimitKind::Reallocs => "reallocs",
+            HeapLimitKind::Peak => "peak",
+            HeapLimitKind::Allocated => "allocated",
+        }
+    }
+}
+
 /// A heap limit exceeded, with the figures and the sizes that weigh most.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeapViolation {
@@ -150,6 +172,9 @@ pub enum Resource {
 }
 
 impl Resource {
+    /// Every resource, for parsing course keys.
+    pub const ALL: [Resource; 2] = [Resource::Fds, Resource::Mappings];
+
     /// The name used in JSON and course keys.
     pub fn key(self) -> &'static str {
         match self {

@@ -15,8 +15,12 @@ pub enum Verdict {
     Pass,
     /// Exited cleanly but printed something else.
     WrongOutput { expected: String, actual: String },
-    /// The module does not compile; the compiler's rendered errors.
-    CompileError { diagnostics: String },
+    /// The module does not compile: the compiler's rendered errors, and
+    /// their error codes (such as `E0502`).
+    CompileError {
+        diagnostics: String,
+        codes: Vec<String>,
+    },
     /// It compiles, but a lint that signals a memory bug (such as
     /// `clippy::uninit_vec`) fired; the rendered lints.
     Lint { diagnostics: String },
@@ -715,6 +719,7 @@ mod tests {
             },
             Verdict::CompileError {
                 diagnostics: String::new(),
+                codes: Vec::new(),
             },
             Verdict::Panic {
                 message: String::new(),

@@ -21,6 +21,7 @@ mod grade;
 mod harness;
 mod heap;
 mod heap_channel;
+mod hints;
 mod interrupt;
 mod judge;
 mod lints;

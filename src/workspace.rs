@@ -26,6 +26,12 @@ impl Workspace {
         }
     }
 
+    /// The course definition of a workspace made by `init`, kept here so
+    /// that its hints are not in a file the learner browses.
+    pub fn course_file(&self) -> PathBuf {
+        self.root.join("course.toml")
+    }
+
     /// Progress and hint levels.
     pub fn state_file(&self) -> PathBuf {
         self.root.join("state.toml")

@@ -92,7 +92,7 @@ fn the_builtin_solutions_come_from_the_binary_not_the_workspace() {
     let ws = tmp.path().join("ws");
     init(None, &ws);
     assert!(!ws.join("solutions").exists());
-    let course: toml::Table = fs::read_to_string(ws.join("course.toml"))
+    let course: toml::Table = fs::read_to_string(ws.join(".memlings/course.toml"))
         .unwrap()
         .parse()
         .unwrap();

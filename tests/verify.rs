@@ -139,11 +139,14 @@ fn mistake_paths_name_the_diff() {
 
 #[test]
 fn json_carries_mistakes_alternatives_and_totals() {
-    let course = course()
+    let hint = "[[exercises.targeted_hints]]\nid = \"case\"\nwhen = \"wrong output\"\nline = 1\ntext = \"case matters\"\n";
+    let course = TestCourse::new()
+        .exercise("say", TODO, "ok\n", hint)
+        .solution("say", OK)
         .mistake(
             "say",
             "shout",
-            "Mistake: prints OK\nCaught-By: wrong output\nHint: case matters",
+            "Mistake: prints OK\nCaught-By: wrong output\nHint: case",
             SHOUTS,
         )
         .mistake(
@@ -183,6 +186,9 @@ fn json_carries_mistakes_alternatives_and_totals() {
     assert_eq!(mistakes[1]["caught"], true);
     assert_eq!(mistakes[1]["expected"], "wrong output");
     assert_eq!(mistakes[1]["verdict"]["kind"], "wrong output");
+    assert_eq!(mistakes[1]["hint"], "case");
+    assert_eq!(mistakes[1]["selected_hint"], "case");
+    assert_eq!(mistakes[0]["selected_hint"], serde_json::Value::Null);
     let alternatives = say["alternatives"].as_array().unwrap();
     assert_eq!(alternatives[0]["slug"], "print");
     assert_eq!(alternatives[0]["passed"], true);

@@ -5,14 +5,15 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 
 use super::{Outcome, Session};
+use crate::attempt::Attempt;
 use crate::course::{Exercise, Variant};
 use crate::grade::Scorecard;
 use crate::grade::build::Builder;
 use crate::grade::exercises::check_course;
-use crate::judge::Verdict;
+use crate::judge::{self, Verdict};
 use crate::lints;
-use crate::memcheck;
 use crate::report::{self, CheckReport, Format, grade as words};
+use crate::{hints as targeted, memcheck};
 
 /// After a failure, whether to reveal one more hint or only repeat the
 /// ones already revealed (watch mode, where every save is a check).
@@ -122,7 +123,7 @@ pub fn check_with(
         _ => {
             session.state.done.remove(&name);
             let shown = session.state.hints_shown(&name);
-            let spend = hints == HintPolicy::RevealNext && earns_new_hint(&attempt.verdict);
+            let spend = hints == HintPolicy::RevealNext && earns_new_hint(&attempt);
             let shown = if shown == 0 || spend {
                 session.state.reveal_hint(&name, exercise.hints.len())
             } else {
@@ -143,6 +144,8 @@ pub fn check_with(
         exercise: &exercise,
         attempt: &attempt,
         hints_shown,
+        targeted_hint: hints_shown
+            .and(targeted::select(&exercise.targeted_hints, &attempt.verdict)),
         next: next.as_deref(),
         completed_course: !was_complete && session.state.all_done(&session.course),
         memcheck,
@@ -158,19 +161,31 @@ fn uses_unsafe(session: &Session, exercise: &Exercise) -> bool {
     std::fs::read_to_string(module).is_ok_and(|text| lints::has_unsafe_code(&text))
 }
 
-/// Whether a failure deserves a new hint. Unfinished code (a `todo!()`
-/// still reached) and code that does not compile yet repeat the hints
-/// already revealed instead, so typos do not spend them; so do the
-/// verdicts of the resource counter and of lints, which bring their own
-/// explanation (and whose output, if any, was right).
-fn earns_new_hint(verdict: &Verdict) -> bool {
-    !matches!(
-        verdict,
-        Verdict::CompileError { .. }
-            | Verdict::Lint { .. }
-            | Verdict::HeapLimit(_)
-            | Verdict::ResourceLeak(_)
-            | Verdict::LayoutMismatch { .. }
-            | Verdict::MissingHeapReport(_)
-    ) && !verdict.is_unfinished()
+/// Whether a failure deserves a new hint: only when the program ran and
+/// what it did was visibly wrong (wrong output, a panic, a crash, a limit).
+/// Unfinished code (a `todo!()` still reached) and code that does not
+/// compile yet repeat the hints already revealed instead, so typos do not
+/// spend them. So does a program whose output was right but broke a
+/// memory rule, whichever check found it (a lint, the resource counter,
+/// a must-not-compile probe or valgrind): its verdict explains itself, and
+/// a leak costs the same under `--memcheck` as under a heap limit.
+fn earns_new_hint(attempt: &Attempt) -> bool {
+    match &attempt.verdict {
+        Verdict::CompileError { .. } | Verdict::BuildLimit(_) | Verdict::Lint { .. } => false,
+        Verdict::HeapLimit(_)
+        | Verdict::ResourceLeak(_)
+        | Verdict::MissingHeapReport(_)
+        | Verdict::GuaranteeLost(_) => false,
+        // Judged before (or instead of) the output: right output or not?
+        Verdict::LayoutMismatch { .. } | Verdict::MemoryError(_) => !output_was_right(attempt),
+        verdict => !verdict.is_unfinished(),
+    }
+}
+
+/// Whether the program exited cleanly with the expected output.
+fn output_was_right(attempt: &Attempt) -> bool {
+    attempt.outcome.as_ref().is_some_and(|outcome| {
+        let stdout = String::from_utf8_lossy(&outcome.stdout);
+        judge::normalize(&stdout) == judge::normalize(&attempt.expected)
+    })
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use include_dir::{Dir, include_dir};
 
-use crate::course::{COURSE_FILE, Course};
+use crate::course::{self, COURSE_FILE, Course};
 use crate::solutions;
 use crate::state::State;
 use crate::workspace::{self, Workspace};
@@ -52,6 +52,7 @@ pub fn init(dir: &Path, source: Option<&Path>) -> Result<()> {
         &Workspace::new(stage).originals_dir(),
     )?;
     let course = Course::load(stage).context("the new workspace does not validate")?;
+    write_readme(&course, stage)?;
     State::default().save(&Workspace::new(stage).state_file())?;
     // The solutions stay out of the workspace: say where they are.
     let solutions = match &source_course {
@@ -128,8 +129,10 @@ fn absolute_resolved(path: &Path) -> Result<std::path::PathBuf> {
 #[error("{0}")]
 pub struct InitError(String);
 
+/// Writes the built-in course into `stage`; its definition goes under
+/// `.memlings/`, out of the learner's sight.
 fn extract_builtin(stage: &Path) -> Result<()> {
-    fs::write(stage.join(COURSE_FILE), COURSE_TOML).context("cannot write course.toml")?;
+    write_definition(stage, COURSE_TOML)?;
     for (name, dir) in [("exercises", &EXERCISES), ("expected", &EXPECTED)] {
         let target = stage.join(name);
         fs::create_dir_all(&target)?;
@@ -139,11 +142,61 @@ fn extract_builtin(stage: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Copies what a learner needs, and never the solutions.
+/// Copies what a learner needs, and never the solutions; the definition
+/// goes under `.memlings/`, out of the learner's sight.
 fn copy_course(root: &Path, stage: &Path) -> Result<()> {
-    fs::copy(root.join(COURSE_FILE), stage.join(COURSE_FILE)).context("cannot copy course.toml")?;
+    let source = course::definition_file(root);
+    let text =
+        fs::read_to_string(&source).with_context(|| format!("cannot read {}", source.display()))?;
+    write_definition(stage, &text)?;
     copy_tree(&root.join("exercises"), &stage.join("exercises"))?;
     copy_tree(&root.join("expected"), &stage.join("expected"))
+}
+
+/// Writes the course definition `text` where a workspace keeps it.
+fn write_definition(stage: &Path, text: &str) -> Result<()> {
+    let file = Workspace::new(stage).course_file();
+    if let Some(dir) = file.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))
+}
+
+/// Writes the workspace's `README.md`: what the learner reads instead of
+/// the course definition, with each exercise's file and description and
+/// no hint.
+fn write_readme(course: &Course, stage: &Path) -> Result<()> {
+    let file = stage.join("README.md");
+    fs::write(&file, readme(course)).with_context(|| format!("cannot write {}", file.display()))
+}
+
+/// The text of the workspace's `README.md`.
+fn readme(course: &Course) -> String {
+    let mut text = format!("# {}\n\n", course.title);
+    if let Some(welcome) = &course.welcome {
+        text.push_str(&format!("{}\n\n", welcome.trim_end()));
+    }
+    text.push_str(
+        "Complete each exercise's file in `exercises/`. `memlings check` judges the current \
+         exercise, `memlings watch` checks it again on every save, `memlings hint` reveals a \
+         hint, `memlings list` shows your progress, and `memlings next` moves on.\n\n\
+         ## Exercises\n",
+    );
+    for (number, exercise) in course.exercises.iter().enumerate() {
+        text.push_str(&format!(
+            "\n{}. **{}**: `exercises/{}`\n",
+            number + 1,
+            exercise.name,
+            exercise.path.display()
+        ));
+        if let Some(description) = &exercise.description {
+            text.push('\n');
+            for line in description.trim_end().lines() {
+                text.push_str(&format!("   {line}\n").replace("   \n", "\n"));
+            }
+        }
+    }
+    text
 }
 
 /// Recursively copies regular files and directories; symlinks are skipped

@@ -22,7 +22,7 @@ use colored::Colorize;
 
 use crate::attempt::{self, Attempt, Options};
 use crate::cli::Cmd;
-use crate::course::{COURSE_FILE, Course, CourseError, Exercise, Variant};
+use crate::course::{self, COURSE_FILE, Course, CourseError, Exercise, Variant};
 use crate::memcheck;
 use crate::state::{Recovery, State};
 use crate::workspace::Workspace;
@@ -98,12 +98,13 @@ pub fn dispatch(cmd: Cmd, course_dir: Option<PathBuf>, color: bool) -> Result<Ou
     }
 }
 
-/// The nearest directory, from the current one upwards, holding a course,
-/// so that commands work from inside `exercises/` too.
+/// The nearest directory, from the current one upwards, holding a course
+/// (`course.toml`, or a workspace's `.memlings/course.toml`), so that
+/// commands work from inside `exercises/` too.
 fn find_course_root() -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     cwd.ancestors()
-        .find(|dir| dir.join(COURSE_FILE).is_file())
+        .find(|dir| course::is_course_root(dir))
         .map(Path::to_path_buf)
         .ok_or_else(|| {
             anyhow::anyhow!(

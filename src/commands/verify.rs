@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use super::{Outcome, Session};
 use crate::attempt::Options;
 use crate::course::{Exercise, Mistake, Variant};
+use crate::hints;
 use crate::judge::Verdict;
 use crate::report::{
     self, AlternativeCheck, Format, MistakeCheck, Verification, VerifyResult, VerifySummary,
@@ -110,7 +111,11 @@ fn verify_one<'a>(
         .mistakes
         .iter()
         .zip(verdicts)
-        .map(|(mistake, verdict)| MistakeCheck { mistake, verdict })
+        .map(|(mistake, verdict)| MistakeCheck {
+            selected_hint: hints::select(&exercise.targeted_hints, &verdict),
+            mistake,
+            verdict,
+        })
         .collect();
     let result = match (solved.passed(), template) {
         (false, _) => VerifyResult::SolutionFails(solved),

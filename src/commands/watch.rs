@@ -17,7 +17,7 @@ use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 use super::check::{CheckOptions, HintPolicy, check_with};
 use super::{Outcome, Session};
-use crate::course::{COURSE_FILE, Course, Exercise};
+use crate::course::{Course, Exercise};
 use crate::interrupt;
 use crate::report::{self, Format};
 use crate::state::State;
@@ -271,7 +271,7 @@ fn current_exercise(course: &Course, state_file: &Path) -> Option<String> {
 /// A missing file counts as a content of its own.
 fn fingerprint(course: &Course, exercise: &Exercise) -> u64 {
     let files = [
-        Some(course.root.join(COURSE_FILE)),
+        Some(course.file.clone()),
         Some(course.learner_path(exercise)),
         course.driver_path(exercise),
         Some(course.expected_path(exercise)),

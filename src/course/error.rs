@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use super::PlantedError;
+use super::{PlantedError, TargetedHintError};
 
 /// A course that cannot be used as it is. Every variant names the file at
 /// fault so the author knows where to look; the CLI maps them all to exit 2.
@@ -75,6 +75,14 @@ pub enum CourseError {
         path: PathBuf,
         exercise: String,
         value: String,
+    },
+    /// A targeted hint that cannot be used.
+    #[error("{}: exercise {exercise:?}: targeted hint {id:?}: {problem}", path.display())]
+    TargetedHint {
+        path: PathBuf,
+        exercise: String,
+        id: String,
+        problem: Box<TargetedHintError>,
     },
     /// A planted mistake or alternative solution that cannot be used.
     #[error("{}: {problem}", path.display())]

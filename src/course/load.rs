@@ -8,15 +8,36 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::heap::HeapLimits;
+use crate::workspace::Workspace;
 
 use super::{
     Course, CourseError, DEFAULT_BUILD_MEMORY_LIMIT_MB, DEFAULT_BUILD_TIMEOUT_MS,
     DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS,
     Exercise, FORMAT_VERSION, Limits, Probe, planted,
+    targeted::{self, RawTargetedHint},
 };
 
-/// The file name of a course definition inside its root.
+/// The file name of a course definition inside a course source's root.
 pub const COURSE_FILE: &str = "course.toml";
+
+/// The course definition of the course at `root`: `course.toml` in a
+/// course source (and in a workspace made before the definition moved),
+/// else the workspace's own copy, `.memlings/course.toml`, which keeps the
+/// hints out of the files a learner browses.
+pub fn definition_file(root: &Path) -> PathBuf {
+    let source = root.join(COURSE_FILE);
+    let workspace = Workspace::new(root).course_file();
+    if !source.exists() && workspace.exists() {
+        workspace
+    } else {
+        source
+    }
+}
+
+/// Whether `dir` holds a course: a course source or a workspace.
+pub fn is_course_root(dir: &Path) -> bool {
+    dir.join(COURSE_FILE).is_file() || Workspace::new(dir).course_file().is_file()
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,6 +81,8 @@ struct RawExercise {
     memcheck: bool,
     #[serde(default)]
     must_not_compile: Vec<RawProbe>,
+    #[serde(default)]
+    targeted_hints: Vec<RawTargetedHint>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,11 +93,11 @@ struct RawProbe {
     guarantee: String,
 }
 
-/// Loads `root/course.toml` and checks every rule of the format. With
+/// Loads the course definition of `root` ([`definition_file`]) and checks every rule of the format. With
 /// `learner_files_may_be_missing`, a learner module that does not exist is
 /// accepted (its path is still checked), so `reset` can restore it.
 pub fn load(root: &Path, learner_files_may_be_missing: bool) -> Result<Course, CourseError> {
-    let file = root.join(COURSE_FILE);
+    let file = definition_file(root);
     let text = fs::read_to_string(&file).map_err(|source| CourseError::Read {
         path: file.clone(),
         source,
@@ -106,6 +129,7 @@ pub fn load(root: &Path, learner_files_may_be_missing: bool) -> Result<Course, C
     }
     Ok(Course {
         root,
+        file,
         title: raw.title,
         welcome: raw.welcome,
         dependencies: raw.dependencies,
@@ -162,6 +186,14 @@ impl Checker<'_> {
             .into_iter()
             .map(|probe| self.probe(&name, probe))
             .collect::<Result<Vec<_>, _>>()?;
+        let targeted_hints = targeted::validate(raw.targeted_hints).map_err(|(id, problem)| {
+            CourseError::TargetedHint {
+                path: self.file.to_path_buf(),
+                exercise: name.clone(),
+                id,
+                problem: Box::new(problem),
+            }
+        })?;
         let mounted = driver.is_some() || !must_not_compile.is_empty();
         if mounted && module_name(&path).is_none() {
             return Err(CourseError::UnsafePath {
@@ -218,6 +250,7 @@ impl Checker<'_> {
             driver,
             expected,
             hints: raw.hints,
+            targeted_hints,
             description: raw.description,
             limits,
             heap_accounting: raw.heap_accounting,
@@ -323,7 +356,7 @@ pub fn is_valid_name(name: &str) -> bool {
 }
 
 /// Whether `code` looks like a rustc error code: `E` and four digits.
-fn is_error_code(code: &str) -> bool {
+pub(super) fn is_error_code(code: &str) -> bool {
     code.len() == 5 && code.starts_with('E') && code[1..].bytes().all(|b| b.is_ascii_digit())
 }
 

@@ -1,12 +1,14 @@
 //! The course definition: what `course.toml` describes, loaded and validated.
 //!
-//! A course is a directory holding `course.toml`, `exercises/`, `expected/`
-//! and (for authors) `solutions/`. [`Course::load`] turns it into plain data
+//! A course is a directory holding `course.toml` (in a learner's workspace,
+//! `.memlings/course.toml`), `exercises/`, `expected/` and (for authors)
+//! `solutions/`. [`Course::load`] turns it into plain data
 //! the later stages use; nothing after loading touches the TOML again.
 
 mod error;
 mod load;
 mod planted;
+mod targeted;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,10 +16,11 @@ use std::time::Duration;
 pub use error::CourseError;
 
 use crate::heap::HeapLimits;
-pub use load::{COURSE_FILE, module_name};
+pub use load::{COURSE_FILE, definition_file, is_course_root, module_name};
 #[cfg(test)]
 pub use planted::CAUGHT_BY_LABELS;
 pub use planted::PlantedError;
+pub use targeted::{Condition, TargetedHint, TargetedHintError};
 
 /// The only `format_version` this binary understands.
 pub const FORMAT_VERSION: u32 = 1;
@@ -39,6 +42,9 @@ pub const DEFAULT_BUILD_MEMORY_LIMIT_MB: u64 = 4096;
 pub struct Course {
     /// Canonical course root directory.
     pub root: PathBuf,
+    /// The definition file: `course.toml`, or in a workspace
+    /// `.memlings/course.toml`.
+    pub file: PathBuf,
     /// Human title of the course.
     pub title: String,
     /// Optional message shown when a workspace is created.
@@ -94,6 +100,8 @@ pub struct Exercise {
     pub expected: PathBuf,
     /// Progressive hints, gentlest first.
     pub hints: Vec<String>,
+    /// Hints that answer a kind of mistake, in course order.
+    pub targeted_hints: Vec<TargetedHint>,
     /// Short text shown by `run` and `check`.
     pub description: Option<String>,
     /// Limits for each run.
@@ -144,7 +152,7 @@ pub struct Mistake {
     pub description: String,
     /// The `Caught-By:` verdict label, if the mistake names one.
     pub caught_by: Option<String>,
-    /// The `Hint:` line, kept for targeted hints (not used yet).
+    /// The `Hint:` line: the id of the targeted hint its verdict must select.
     pub hint: Option<String>,
     /// The diff file, relative to the course root.
     pub patch_path: PathBuf,

@@ -57,6 +57,14 @@ pub enum PlantedError {
     NoDescription,
     #[error("Caught-By: {label:?} is not a verdict label; use one of: {}", CAUGHT_BY_LABELS.join(", "))]
     UnknownVerdict { label: String },
+    #[error("Hint: {id:?} names no targeted hint of this exercise; it has: {}", if known.is_empty() { "none".to_owned() } else { known.join(", ") })]
+    UnknownHint { id: String, known: Vec<String> },
+    #[error("Hint: {id:?} answers {when:?}, but Caught-By names {caught_by:?}")]
+    HintDisagrees {
+        id: String,
+        when: String,
+        caught_by: String,
+    },
     #[error("is not a unified diff: {reason}")]
     NotADiff { reason: String },
     #[error("the diff has no hunks")]
@@ -84,7 +92,7 @@ pub struct Header {
     pub description: String,
     /// `Caught-By:`, the verdict label that must catch it.
     pub caught_by: Option<String>,
-    /// `Hint:`, stored for targeted hints; not used yet.
+    /// `Hint:`, the id of the targeted hint the mistake must select.
     pub hint: Option<String>,
 }
 
@@ -190,6 +198,9 @@ fn mistake(
     text: &str,
 ) -> Result<Mistake, PlantedError> {
     let (header, diff) = parse_header(text)?;
+    if let Some(id) = &header.hint {
+        check_hint(exercise, id, header.caught_by.as_deref())?;
+    }
     let solution = Path::new("solutions").join(&exercise.path);
     let solution_text =
         fs::read_to_string(root.join(&solution)).map_err(|_| PlantedError::NoSolution {
@@ -203,6 +214,31 @@ fn mistake(
         text: apply(&solution_text, diff, &solution)?,
         patch_path,
     })
+}
+
+/// Checks that a `Hint:` header names a targeted hint of the exercise,
+/// one that answers the verdict `Caught-By:` names, if it names one.
+fn check_hint(exercise: &Exercise, id: &str, caught_by: Option<&str>) -> Result<(), PlantedError> {
+    let hint = exercise
+        .targeted_hints
+        .iter()
+        .find(|h| h.id == id)
+        .ok_or_else(|| PlantedError::UnknownHint {
+            id: id.to_owned(),
+            known: exercise
+                .targeted_hints
+                .iter()
+                .map(|h| h.id.clone())
+                .collect(),
+        })?;
+    match caught_by {
+        Some(label) if label != hint.when => Err(PlantedError::HintDisagrees {
+            id: id.to_owned(),
+            when: hint.when.clone(),
+            caught_by: label.to_owned(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The files in `root/folder/<exercise>/`, sorted, as (exercise index, slug,

@@ -9,7 +9,7 @@ use super::{
     AlternativeCheck, CheckReport, MistakeCheck, Reporter, Verification, VerifyResult,
     VerifySummary,
 };
-use crate::course::{Course, Exercise};
+use crate::course::{Course, Exercise, TargetedHint};
 use crate::diff;
 use crate::exec::RunOutcome;
 use crate::heap::{HeapReport, human_bytes};
@@ -80,6 +80,9 @@ impl Reporter for Human {
         }
         print!("{}", warnings(&attempt.warnings));
         if let Some(shown) = report.hints_shown {
+            if let Some(hint) = report.targeted_hint {
+                print!("{}", targeted_hint(hint));
+            }
             print!("{}", latest_hint(report.exercise, shown));
         } else if attempt.verdict.passed() {
             if report.memcheck {
@@ -224,15 +227,28 @@ fn indented(text: &str, by: usize) -> String {
 /// One line on a planted mistake in `verify`:
 /// `✓ caught  shrink_file — wrong output`.
 fn mistake_line(check: &MistakeCheck<'_>, width: usize) -> String {
-    let MistakeCheck { mistake, verdict } = check;
+    let MistakeCheck {
+        mistake,
+        verdict,
+        selected_hint,
+    } = check;
     let slug = &mistake.slug;
-    let (status, what) = match (verdict.passed(), &mistake.caught_by) {
-        (true, _) => ("missed", format!("it passes: {}", mistake.description)),
-        (false, Some(expected)) if !check.as_named() => (
+    let selected = selected_hint.map_or("none", |hint| hint.id.as_str());
+    let (status, what) = match (verdict.passed(), &mistake.caught_by, &mistake.hint) {
+        (true, _, _) => ("missed", format!("it passes: {}", mistake.description)),
+        (false, Some(expected), _) if !check.as_named() => (
             "caught",
             format!("{}, but Caught-By names {expected}", verdict.label()),
         ),
-        (false, _) => ("caught", verdict.label().to_owned()),
+        (false, _, Some(id)) if !check.hint_as_named() => (
+            "caught",
+            format!(
+                "{}, but Hint names {id} and the verdict selects {selected}",
+                verdict.label()
+            ),
+        ),
+        (false, _, Some(id)) => ("caught", format!("{}, hint {id}", verdict.label())),
+        (false, _, None) => ("caught", verdict.label().to_owned()),
     };
     format!(
         "    {} {status}  {slug:width$} — {what}\n",
@@ -417,7 +433,7 @@ pub fn verdict(verdict: &Verdict) -> String {
             diff::legend(),
             diff::render(expected, actual)
         ),
-        Verdict::CompileError { diagnostics } => format!(
+        Verdict::CompileError { diagnostics, .. } => format!(
             "{} your code does not compile yet\n{}\n",
             "✗ compile error:".red().bold(),
             escape_controls(diagnostics.trim_end(), true)
@@ -550,6 +566,15 @@ fn build_limit(limit: &BuildLimit) -> String {
 
 fn no_hints() -> String {
     format!("{} this exercise has no hints\n", "Hint:".yellow().bold())
+}
+
+/// The hint that answers what went wrong.
+pub fn targeted_hint(hint: &TargetedHint) -> String {
+    format!(
+        "{} {}\n",
+        "Hint for this mistake:".yellow().bold(),
+        hint.text
+    )
 }
 
 /// The newest revealed hint, and how to see more.

@@ -61,6 +61,11 @@ impl Reporter for Json {
                 .and_then(|i| hints.get(i))
         );
         object["hint_level"] = json!(shown);
+        object["targeted_hint"] = json!(
+            report
+                .targeted_hint
+                .map(|hint| json!({ "id": hint.id, "text": hint.text }))
+        );
         emit(object);
     }
 
@@ -85,6 +90,8 @@ impl Reporter for Json {
                     "verdict": verdict(&m.verdict),
                     "caught": m.caught(),
                     "expected": m.mistake.caught_by,
+                    "hint": m.mistake.hint,
+                    "selected_hint": m.selected_hint.map(|hint| &hint.id),
                 })
             })
             .collect();
@@ -177,9 +184,10 @@ pub fn verdict(verdict: &Verdict) -> Value {
         Verdict::WrongOutput { expected, actual } => {
             json!({ "expected": expected, "actual": actual })
         }
-        Verdict::CompileError { diagnostics } | Verdict::Lint { diagnostics } => {
-            json!({ "diagnostics": diagnostics })
+        Verdict::CompileError { diagnostics, codes } => {
+            json!({ "diagnostics": diagnostics, "codes": codes })
         }
+        Verdict::Lint { diagnostics } => json!({ "diagnostics": diagnostics }),
         Verdict::Panic { message, location } => {
             json!({ "message": message, "location": location })
         }
@@ -199,7 +207,7 @@ pub fn verdict(verdict: &Verdict) -> Value {
             json!({ "limit": "memory", "limit_mb": limit_mb })
         }
         Verdict::HeapLimit(v) => json!({
-            "limit": format!("{:?}", v.kind).to_lowercase(),
+            "limit": v.kind.key(),
             "actual": v.actual,
             "max": v.limit,
             "message": v.describe(),

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use crate::attempt::Attempt;
-use crate::course::{Alternative, Course, Exercise, Mistake};
+use crate::course::{Alternative, Course, Exercise, Mistake, TargetedHint};
 use crate::judge::Verdict;
 use crate::state::State;
 
@@ -30,6 +30,8 @@ pub struct CheckReport<'a> {
     pub attempt: &'a Attempt,
     /// After a failure: how many hints are now revealed.
     pub hints_shown: Option<usize>,
+    /// After a failure: the targeted hint that answers it, if any.
+    pub targeted_hint: Option<&'a TargetedHint>,
     /// The next pending exercise after this one, if any: where
     /// `memlings next` would move.
     pub next: Option<&'a str>,
@@ -89,12 +91,25 @@ impl Verification<'_> {
 pub struct MistakeCheck<'a> {
     pub mistake: &'a Mistake,
     pub verdict: Verdict,
+    /// The targeted hint the verdict selects, if any.
+    pub selected_hint: Option<&'a TargetedHint>,
 }
 
 impl MistakeCheck<'_> {
-    /// Whether the mistake failed, with the verdict its `Caught-By` names.
+    /// Whether the mistake failed, with the verdict its `Caught-By` names
+    /// and the targeted hint its `Hint` names.
     pub fn caught(&self) -> bool {
-        !self.verdict.passed() && self.as_named()
+        !self.verdict.passed() && self.as_named() && self.hint_as_named()
+    }
+
+    /// Whether the verdict selects the targeted hint `Hint` names, if it
+    /// names one.
+    pub fn hint_as_named(&self) -> bool {
+        let selected = self.selected_hint.map(|hint| hint.id.as_str());
+        self.mistake
+            .hint
+            .as_deref()
+            .is_none_or(|id| Some(id) == selected)
     }
 
     /// Whether the verdict is the one `Caught-By` names, if it names one.
