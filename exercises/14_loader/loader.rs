@@ -17,24 +17,32 @@
 //! * Consumers share one loader through `Arc<ModelLoader>` (C++:
 //!   `std::shared_ptr`); the file is unmapped when the last handle goes.
 //!
-//! Work through the `todo!()`s roughly top to bottom: the reader, the
-//! header, `open`, the views, the pool. The driver (`main.rs`) shows what
-//! every piece must print; the error messages are already written for you
-//! in `impl Display for LoadError`.
+//! What is already written for you, and why: the byte-level layer you
+//! built in the reader exercise. `Reader` (`take`, the little-endian
+//! `u8`..`f64` reads, `string`, and `value` with its 13 value types and
+//! nested arrays), the metadata accessors (`MetaValue::as_u64`/`as_str`,
+//! `metadata_value`/`_str`/`_u64`) and the first half of `parse_header`
+//! (magic, version, counts, metadata) are finished, commented code. Read
+//! them once: they are the reader exercise's answers adapted to this file
+//! format (the comments say where they differ), and everything you write
+//! reads the file through them. `f16_to_f32` (the quant exercise),
+//! `ScratchPool::new`, `reset` and `Drop`, and every error message (in
+//! `impl Display for LoadError`) are written for you too.
 //!
-//! Much of this you have written before; start from your own code, minding
-//! what differs here:
-//! * `Reader` is the reader exercise's, but `take` takes a `usize`,
-//!   `Truncated` reports the file's length (not the bytes remaining), a
-//!   string longer than the rest of the file is `StringPastEnd`, both string
-//!   errors point at the length prefix, strings are copied into `String`s
-//!   (a `MetaValue` owns its data), and there are 13 value types (0..=12)
-//!   with arrays nested up to `MAX_ARRAY_DEPTH`. A failed read ends `open`,
-//!   so the position need not be restored.
-//! * `ScratchPool::alloc_f32` is the pool exercise's `allocate`, for f32s.
-//! * `f16_to_f32` (the quant exercise) is written for you below.
-//! What is new: the tensor table (`tensor_info`, `tensor_span`),
-//! `parse_header`, and the views into the mapping.
+//! What is left is what the capstone is about. Work through the `todo!()`s
+//! roughly top to bottom:
+//! 1. the tensor table: `TensorInfo::n_elements`/`n_bytes` and
+//!    `Reader::tensor_info`;
+//! 2. `tensor_span`, the checks that make a tensor's byte range safe, and
+//!    the rest of `parse_header`: the alignment, the tensor infos and the
+//!    start of the data section;
+//! 3. `ModelLoader::open`: map the file (the `Arc` sharing in the driver
+//!    then works by itself: the mapping goes when the last handle drops);
+//! 4. the views: `tensor_bytes`, the zero-copy `tensor_f32`, and
+//!    `dequantize_into`, which converts F16 into the scratch pool;
+//! 5. `ScratchPool::alloc_f32`, the pool exercise's `allocate` for f32s.
+//!
+//! The driver (`main.rs`) shows what every piece must print.
 //!
 //! Rules of the game: a malformed file must give a `LoadError`, never a
 //! panic. So no indexing with `[]` on file data, no unchecked `+`/`*` on
@@ -351,15 +359,26 @@ impl MetaValue {
     /// The value as a `u64`, if it is an integer that fits (negative
     /// numbers do not).
     pub fn as_u64(&self) -> Option<u64> {
-        // TODO: unsigned variants always fit (`u64::from`); signed ones only when
-        // they are not negative (`u64::try_from(v).ok()`). Everything else: None.
-        todo!()
+        // Provided (with `as_str`): `try_from` turns a negative number into `None`.
+        match *self {
+            MetaValue::U8(v) => Some(v.into()),
+            MetaValue::U16(v) => Some(v.into()),
+            MetaValue::U32(v) => Some(v.into()),
+            MetaValue::U64(v) => Some(v),
+            MetaValue::I8(v) => u64::try_from(v).ok(),
+            MetaValue::I16(v) => u64::try_from(v).ok(),
+            MetaValue::I32(v) => u64::try_from(v).ok(),
+            MetaValue::I64(v) => u64::try_from(v).ok(),
+            _ => None,
+        }
     }
 
     /// The value as a string slice, if it is a string.
     pub fn as_str(&self) -> Option<&str> {
-        // TODO
-        todo!()
+        match self {
+            MetaValue::Str(s) => Some(s),
+            _ => None,
+        }
     }
 }
 
@@ -427,6 +446,22 @@ impl TensorInfo {
     }
 }
 
+// ---------------------------------------------------------------------
+// PROVIDED: the reader exercise's layer, finished. The capstone is about
+// what sits on top of it (the tensor table, alignment, views, sharing), so
+// `take`, the number reads, `string` and `value` are written for you; only
+// `tensor_info` at the end of this `impl` is yours. What differs from the
+// reader exercise, so you can read it against your own code:
+// * `take` takes a `usize` (callers convert first), and `Truncated`
+//   reports the file's length, not the bytes remaining;
+// * a failed read ends `open`, so the position is not restored on error;
+// * strings are copied into `String`s (a `MetaValue` owns its data), a
+//   length past the end is `StringPastEnd`, and both string errors point
+//   at the length prefix;
+// * there are 13 value types (0..=12), not five, and arrays nest up to
+//   `MAX_ARRAY_DEPTH`.
+// ---------------------------------------------------------------------
+
 /// A bounds-checked little-endian cursor over the file's bytes.
 ///
 /// Every read either returns the requested bytes or an error: it never
@@ -449,15 +484,31 @@ impl<'a> Reader<'a> {
     /// Consumes the next `n` bytes, or fails with [`LoadError::Truncated`]
     /// (offset = current position, needed = `n`) if fewer remain.
     fn take(&mut self, n: usize) -> Result<&'a [u8], LoadError> {
-        // TODO: compute the end with `checked_add` (n may be absurd), get the
-        // bytes with `self.bytes.get(start..end)` (no `[]`), advance `pos`.
-        todo!()
+        // `get` instead of indexing, and `checked_add` because `n` may come
+        // straight from the file: `pos + n` must not wrap around.
+        let taken = self
+            .pos
+            .checked_add(n)
+            .and_then(|end| self.bytes.get(self.pos..end))
+            .ok_or(LoadError::Truncated {
+                offset: self.pos as u64,
+                needed: n as u64,
+                file_len: self.file_len(),
+            })?;
+        self.pos += n;
+        Ok(taken)
     }
 
     /// Reads a fixed-size field, ready for `from_le_bytes`.
     fn array<const N: usize>(&mut self) -> Result<[u8; N], LoadError> {
-        // TODO: `take(N)`, then turn the slice into an array (`try_into`).
-        todo!()
+        let bytes = self.take(N)?;
+        // `take` returned exactly N bytes, so the conversion cannot fail; the
+        // fallback keeps even that impossible case panic-free.
+        bytes.try_into().map_err(|_| LoadError::Truncated {
+            offset: self.pos as u64,
+            needed: N as u64,
+            file_len: self.file_len(),
+        })
     }
 
     fn u8(&mut self) -> Result<u8, LoadError> {
@@ -495,36 +546,91 @@ impl<'a> Reader<'a> {
     /// (no terminating NUL). A length past the end of the file is
     /// [`LoadError::StringPastEnd`], with the offset of the length prefix.
     fn string(&mut self) -> Result<String, LoadError> {
-        // TODO: remember the offset, read the u64 length, and compare it with the
-        // bytes that remain *before* taking them: a huge length must become
-        // `StringPastEnd`, not `Truncated` and not an overflow. Then check UTF-8
-        // (`String::from_utf8`, error `InvalidUtf8`).
-        // Both errors report the offset of the *length prefix* (where this
-        // call started), not of the string's bytes: not the convention of the
-        // reader exercise's `InvalidUtf8`, so reused code needs that change.
-        todo!()
+        // Unlike the reader exercise, both errors below report the offset of
+        // the *length prefix* (where this call started), not of the bytes.
+        let offset = self.pos as u64;
+        let len = self.u64()?;
+        let remaining = self.bytes.len() - self.pos;
+        let past_end = LoadError::StringPastEnd {
+            offset,
+            len,
+            file_len: self.file_len(),
+        };
+        // `len` comes from the file: check it against what remains before
+        // taking anything (on a 32-bit target it may not even fit a `usize`).
+        let n = usize::try_from(len)
+            .ok()
+            .filter(|&n| n <= remaining)
+            .ok_or(past_end)?;
+        let bytes = self.take(n)?;
+        // Copy into an owned `String`: metadata is small, and owning it keeps
+        // `ModelLoader` free of self-references into its own mapping.
+        std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|_| LoadError::InvalidUtf8 { offset })
     }
 
     /// Reads one metadata value of GGUF type `value_type`. `depth` counts
     /// the arrays we are already inside; `key` is only for error messages.
     fn value(&mut self, key: &str, value_type: u32, depth: usize) -> Result<MetaValue, LoadError> {
-        // TODO: one `match value_type` arm per GGUF type id, in the order of the
-        // `MetaValue` variants (0 = u8 ... 12 = f64); bool is one byte.
-        // Arrays (9): element type (u32), count (u64), then `count` values of
-        // that type, read recursively with `depth + 1`. Reject a depth of
-        // `MAX_ARRAY_DEPTH` (`NestingTooDeep`) and an element type above 12
-        // before reading elements. Any other id is `UnknownValueType`.
-        // The count is untrusted (2^64 - 1 in one of the driver's files): push
-        // the elements as you read them, so that a count the file cannot back
-        // ends in the `Truncated` of the first missing element.
-        todo!()
+        let value = match value_type {
+            0 => MetaValue::U8(self.u8()?),
+            1 => MetaValue::I8(self.i8()?),
+            2 => MetaValue::U16(self.u16()?),
+            3 => MetaValue::I16(self.i16()?),
+            4 => MetaValue::U32(self.u32()?),
+            5 => MetaValue::I32(self.i32()?),
+            6 => MetaValue::F32(self.f32()?),
+            // Stored as one byte. We read any non-zero byte as true; a
+            // stricter reader could reject 2..=255.
+            7 => MetaValue::Bool(self.u8()? != 0),
+            8 => MetaValue::Str(self.string()?),
+            9 => {
+                if depth >= MAX_ARRAY_DEPTH {
+                    return Err(LoadError::NestingTooDeep {
+                        key: key.to_owned(),
+                    });
+                }
+                let elem_type = self.u32()?;
+                // Check the element type even if the array turns out empty.
+                if elem_type > 12 {
+                    return Err(LoadError::UnknownValueType {
+                        key: key.to_owned(),
+                        value_type: elem_type,
+                    });
+                }
+                let count = self.u64()?;
+                // No `Vec::with_capacity(count)`: `count` is untrusted, and a
+                // corrupt 2^60 would abort the process before the first read.
+                // Every element takes at least one byte, so a lying count
+                // ends in `Truncated` after at most `file_len` iterations.
+                let mut items = Vec::new();
+                for _ in 0..count {
+                    items.push(self.value(key, elem_type, depth + 1)?);
+                }
+                MetaValue::Array(items)
+            }
+            10 => MetaValue::U64(self.u64()?),
+            11 => MetaValue::I64(self.i64()?),
+            12 => MetaValue::F64(self.f64()?),
+            other => {
+                return Err(LoadError::UnknownValueType {
+                    key: key.to_owned(),
+                    value_type: other,
+                });
+            }
+        };
+        Ok(value)
     }
 
     /// Reads one tensor-info record: name, n_dims, dims, type, offset.
     fn tensor_info(&mut self) -> Result<TensorInfo, LoadError> {
-        // TODO: name (string), n_dims (u32, at most MAX_DIMS: check it before
-        // reading any dimension), n_dims dims (u64 each), ggml type (u32),
-        // offset (u64).
+        // TODO (yours: the first piece of the tensor table): read, with the
+        // methods above, the name (`self.string()`), n_dims (`self.u32()`, at
+        // most MAX_DIMS, else `TooManyDims`: check it *before* reading any
+        // dimension, since it comes from the file), n_dims dims (`self.u64()`
+        // each), the ggml type (u32) and the offset (u64). Any read error
+        // just goes up with `?`.
         todo!()
     }
 }
@@ -564,19 +670,41 @@ struct Header {
 
 /// Parses and validates the header of the GGUF file `bytes`.
 fn parse_header(bytes: &[u8]) -> Result<Header, LoadError> {
-    // TODO: with a `Reader`:
-    // - magic (4 bytes, `BadMagic`), version (`UnsupportedVersion`), tensor
-    //   count (u64), metadata count (u64);
-    // - each metadata entry: key (string), value type (u32), value;
-    // - the alignment: `general.alignment` if present (it must be a u32 power
-    //   of two, else `BadAlignment` showing "<type name> <value>"), else
+    // PROVIDED: the fixed header and the metadata, read with the `Reader`.
+    let mut r = Reader::new(bytes);
+    let magic = r.array::<4>()?;
+    if magic != GGUF_MAGIC {
+        return Err(LoadError::BadMagic(magic));
+    }
+    let version = r.u32()?;
+    if version != GGUF_VERSION {
+        return Err(LoadError::UnsupportedVersion(version));
+    }
+    let tensor_count = r.u64()?;
+    let kv_count = r.u64()?;
+
+    // As with arrays, the counts are untrusted: grow the vectors as records
+    // are actually read instead of reserving `count` slots up front.
+    let mut metadata = Vec::new();
+    for _ in 0..kv_count {
+        let key = r.string()?;
+        let value_type = r.u32()?;
+        let value = r.value(&key, value_type, 0)?;
+        metadata.push((key, value));
+    }
+
+    // TODO (yours): the rest of the header, then `Ok(Header { .. })`.
+    // - the alignment: the value of `ALIGNMENT_KEY` in `metadata` if present
+    //   (it must be a `MetaValue::U32` power of two, else `BadAlignment`
+    //   showing "<type name> <value>", e.g. "u64 32" or "u32 0"), else
     //   `DEFAULT_ALIGNMENT`;
-    // - each tensor info;
-    // - the data section starts at the reader's position rounded up to the
-    //   alignment (`checked_next_multiple_of`);
-    // - a span for every tensor (`tensor_span`), so that `open` rejects a bad
-    //   file up front.
-    // Counts come from the file: grow vectors as you read, don't reserve.
+    // - `tensor_count` tensor infos (`r.tensor_info()`), pushed one by one
+    //   (the count is untrusted, like `kv_count` above);
+    // - the data section starts at the reader's position (`r.pos`) rounded
+    //   up to the alignment (`checked_next_multiple_of`; if that overflows,
+    //   `Truncated` at that position, needing `alignment` bytes);
+    // - a span for every tensor (`tensor_span`, with `r.file_len()`), so
+    //   that `open` rejects a bad file before any view exists.
     todo!()
 }
 
@@ -671,20 +799,21 @@ impl ModelLoader {
 
     /// The value of metadata `key`, if present.
     pub fn metadata_value(&self, key: &str) -> Option<&MetaValue> {
-        // TODO: a linear search is fine.
-        todo!()
+        // Provided (with `metadata_str` and `metadata_u64`): a linear search.
+        self.metadata
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, value)| value)
     }
 
     /// The value of a string-valued metadata key.
     pub fn metadata_str(&self, key: &str) -> Option<&str> {
-        // TODO
-        todo!()
+        self.metadata_value(key)?.as_str()
     }
 
     /// The value of an integer metadata key, if it fits in a `u64`.
     pub fn metadata_u64(&self, key: &str) -> Option<u64> {
-        // TODO
-        todo!()
+        self.metadata_value(key)?.as_u64()
     }
 
     /// The tensor table, in file order.
