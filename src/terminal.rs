@@ -167,6 +167,8 @@ pub fn pick(rows: &[Row]) -> io::Result<Pick> {
 /// The list, one line per exercise under a header of its keys.
 fn draw(out: &mut impl Write, rows: &[Row], selected: usize) -> io::Result<()> {
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    // Numbers are right-aligned, so that `10.` keeps the names in line with `9.`.
+    let digits = rows.len().to_string().len();
     let header = "Exercises: ↑/↓ move, Enter or a number chooses, r resets, Esc goes back";
     write!(out, "{}\r\n", header.bold())?;
     for (i, row) in rows.iter().enumerate() {
@@ -176,7 +178,11 @@ fn draw(out: &mut impl Write, rows: &[Row], selected: usize) -> io::Result<()> {
             false => "pending".yellow(),
         };
         let current = if row.current { "  (current)" } else { "" };
-        let line = format!("{cursor} {}. {:width$}  {status}{current}", i + 1, row.name);
+        let line = format!(
+            "{cursor} {:>digits$}. {:width$}  {status}{current}",
+            i + 1,
+            row.name
+        );
         let line = if i == selected {
             line.bold().to_string()
         } else {
